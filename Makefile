@@ -1,0 +1,121 @@
+# csvpack - build, test, demo, install.
+#
+#   make            the three stages and the launcher, in bin/
+#   make check      unit tests (Check) and end-to-end tests
+#   make sanitize   the same tests on an ASan + UBSan build (build/san/)
+#   make demo       the launcher on examples/ into out/
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Dependencies are found with pkg-config; when one is missing, demo and
+# check run scripts/install-deps first.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+BIN ?= build/san/bin
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT ?= -O1 -g
+else
+BUILD ?= build/obj
+BIN ?= bin
+SANFLAGS :=
+OPT ?= -O2 -g
+endif
+
+PKGS := libxml-2.0 zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+CC ?= cc
+CFLAGS ?= $(OPT)
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -DCSVPACK_VERSION='"$(VERSION)"' \
+	$(WARN) $(SANFLAGS) -Icommon $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS := $(PKG_LIBS) -lrt -pthread
+ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+PRODUCER_SRC := $(filter-out producer/main.c,$(wildcard producer/*.c))
+CONVERTER_SRC := $(filter-out converter/main.c,$(wildcard converter/*.c))
+PACKER_SRC := $(filter-out packer/main.c,$(wildcard packer/*.c))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+COMMON_OBJ := $(call obj,$(COMMON_SRC))
+PRODUCER_OBJ := $(call obj,$(PRODUCER_SRC))
+CONVERTER_OBJ := $(call obj,$(CONVERTER_SRC))
+PACKER_OBJ := $(call obj,$(PACKER_SRC))
+UNIT_OBJ := $(call obj,$(UNIT_SRC))
+
+PROGRAMS := $(BIN)/csvpack-producer $(BIN)/csvpack-converter $(BIN)/csvpack-packer $(BIN)/csvpack
+UNIT := $(BUILD)/tests/unit-tests
+
+.PHONY: all check unit e2e sanitize demo install clean deps bench fuzz
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Iproducer -Iconverter -Ipacker -MMD -MP -c $< -o $@
+
+$(BIN)/csvpack-producer: $(BUILD)/producer/main.o $(PRODUCER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/csvpack-converter: $(BUILD)/converter/main.o $(CONVERTER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/csvpack-packer: $(BUILD)/packer/main.o $(PACKER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/csvpack: scripts/csvpack
+	@mkdir -p $(dir $@)
+	cp $< $@ && chmod 755 $@
+
+$(UNIT): $(UNIT_OBJ) $(PRODUCER_OBJ) $(CONVERTER_OBJ) $(PACKER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# Dependencies: install them when pkg-config cannot find one, then build
+# again in a fresh make so the flags are read anew.
+deps:
+	@pkg-config --exists $(PKGS) check && command -v xmllint >/dev/null \
+		&& command -v python3 >/dev/null || scripts/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory unit e2e
+
+unit: $(UNIT)
+	CK_DEFAULT_TIMEOUT=60 $(UNIT)
+
+e2e: $(PROGRAMS)
+	CSVPACK_BIN=$(abspath $(BIN)) python3 tests/e2e/run.py
+
+sanitize: deps
+	@$(MAKE) --no-print-directory check SANITIZE=1
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	rm -rf out
+	$(BIN)/csvpack -o out -b 2 -r 500 examples/*.csv
+	@echo "--- archives in out/:"
+	@ls -l out
+	@echo "--- first document of the first archive:"
+	@tar -xzOf out/000001.tgz 000001.xml | head -n 6
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build bin out
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,202 @@
+/*
+ * input.c - see input.h.
+ */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+/* Prints the reader's error and returns the exit status it deserves. */
+static int
+report(struct input *in, int rc)
+{
+	struct csv_reader *r = in->csv;
+
+	if (rc == CSV_EDATA) {
+		if (csv_errno(r) == EFBIG)
+			msg_data(in->name, csv_error_line(r), "%s; a larger "
+			    "--ring-size carries longer rows", csv_error(r));
+		else
+			msg_data(in->name, csv_error_line(r), "%s",
+			    csv_error(r));
+		return EXIT_DATA;
+	}
+	if (rc == CSV_EIO && csv_errno(r) == EILSEQ) {
+		msg_data(in->name, csv_error_line(r), "%s", csv_error(r));
+		return EXIT_DATA;
+	}
+	if (rc == CSV_ENOMEM)
+		msg_warn("%s: out of memory", in->name);
+	else
+		msg_warn("%s: read: %s", in->name, csv_error(r));
+	return EXIT_FAIL;
+}
+
+static int
+grow_row(struct input *in, size_t n)
+{
+	struct field *f;
+
+	if (n <= in->row_cap)
+		return 0;
+	f = realloc(in->row, n * sizeof(*f));
+	if (!f)
+		return -1;
+	in->row = f;
+	in->row_cap = n;
+	return 0;
+}
+
+/* Keeps a copy of the header row: the reader reuses its buffers. */
+static int
+keep_header(struct input *in, const struct csv_row *row)
+{
+	size_t i, off = 0;
+
+	in->ncols = (uint32_t)row->nfields;
+	buf_reset(&in->header_bytes);
+	for (i = 0; i < row->nfields; i++)
+		if (buf_append(&in->header_bytes, row->field[i],
+		    row->len[i] + 1) < 0)
+			return -1;
+	in->header = calloc(row->nfields ? row->nfields : 1,
+	    sizeof(*in->header));
+	if (!in->header)
+		return -1;
+	for (i = 0; i < row->nfields; i++) {
+		in->header[i].s = (const char *)in->header_bytes.data + off;
+		in->header[i].len = (uint32_t)row->len[i];
+		off += row->len[i] + 1;
+	}
+	return 0;
+}
+
+static int
+open_fd(struct input *in)
+{
+	if (strcmp(in->name, "-") == 0) {
+		in->fd = STDIN_FILENO;
+		return 0;
+	}
+	in->fd = open(in->name, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0) {
+		msg_warn_errno("%s", in->name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+input_open(struct input *in, const char *name, const struct options *o,
+    size_t max_row)
+{
+	struct csv_source src = { csv_fd_read, &in->fd };
+	struct csv_row row;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->name = name;
+	in->fd = -1;
+	in->ragged = o->ragged;
+	buf_init(&in->header_bytes, 0);
+	if (open_fd(in) < 0)
+		return EXIT_FAIL;
+	if (o->encoding) {
+		if (decoder_open(&in->dec, o->encoding, src) < 0) {
+			msg_warn_errno("%s: iconv_open %s", name, o->encoding);
+			return EXIT_FAIL;
+		}
+		in->decoding = 1;
+		src.read = decoder_read;
+		src.ctx = &in->dec;
+	}
+	in->csv = csv_reader_new(src, o->delim, 1, max_row);
+	if (!in->csv) {
+		msg_warn_errno("%s", name);
+		return EXIT_FAIL;
+	}
+	rc = csv_read_row(in->csv, &row);
+	if (rc < 0)
+		return report(in, rc);
+	if (rc == CSV_EOF)
+		return 0; /* empty input: no header, no rows */
+	if (keep_header(in, &row) < 0) {
+		msg_warn("%s: out of memory", name);
+		return EXIT_FAIL;
+	}
+	if (o->no_header) {
+		/* Same width, empty names; the row itself is data. */
+		memset(in->header, 0, in->ncols * sizeof(*in->header));
+		in->pending = row;
+		in->have_pending = 1;
+	}
+	return 0;
+}
+
+int
+input_next(struct input *in, const struct field **fields, uint32_t *nfields,
+    uint64_t *line)
+{
+	static const char empty[1] = "";
+	struct csv_row row;
+	size_t i, n;
+	int rc;
+
+	if (!in->csv)
+		return 0;
+	if (in->have_pending) {
+		row = in->pending;
+		in->have_pending = 0;
+	} else {
+		rc = csv_read_row(in->csv, &row);
+		if (rc == CSV_EOF)
+			return 0;
+		if (rc < 0)
+			return report(in, rc);
+	}
+	if (row.nfields != in->ncols && !in->ragged) {
+		msg_data(in->name, row.line, "row has %zu field%s, the header "
+		    "has %u (--ragged pads short rows)", row.nfields,
+		    row.nfields == 1 ? "" : "s", in->ncols);
+		return EXIT_DATA;
+	}
+	n = row.nfields > in->ncols ? row.nfields : in->ncols;
+	if (n > UINT32_MAX || grow_row(in, n) < 0) {
+		msg_warn("%s: out of memory", in->name);
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++) {
+		in->row[i].s = i < row.nfields ? row.field[i] : empty;
+		in->row[i].len = i < row.nfields ? (uint32_t)row.len[i] : 0;
+	}
+	*fields = in->row;
+	*nfields = (uint32_t)n;
+	*line = row.line;
+	return 1;
+}
+
+uint64_t
+input_bytes(const struct input *in)
+{
+	return in->csv ? csv_bytes_read(in->csv) : 0;
+}
+
+void
+input_close(struct input *in)
+{
+	csv_reader_free(in->csv);
+	if (in->decoding)
+		decoder_close(&in->dec);
+	if (in->fd > STDIN_FILENO)
+		close(in->fd);
+	buf_free(&in->header_bytes);
+	free(in->header);
+	free(in->row);
+	memset(in, 0, sizeof(*in));
+	in->fd = -1;
+}

@@ -1,0 +1,305 @@
+/*
+ * options.c - getopt_long over the option table of the spec.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "pipeline.h"
+
+enum {
+	OPT_NO_HEADER = 256, OPT_ENCODING, OPT_RAGGED, OPT_NAME,
+	OPT_FLUSH_AFTER, OPT_PREFIX, OPT_RESUME, OPT_RING_SIZE, OPT_PROGRESS,
+	OPT_STDOUT, OPT_DIR, OPT_CLEANUP, OPT_VALIDATE,
+};
+
+static const struct option long_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ "rows", required_argument, NULL, 'r' },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
+	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "ragged", no_argument, NULL, OPT_RAGGED },
+	{ "level", required_argument, NULL, 'l' },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "flush-after", required_argument, NULL, OPT_FLUSH_AFTER },
+	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "stdout", no_argument, NULL, OPT_STDOUT },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
+	{ "validate", no_argument, NULL, OPT_VALIDATE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+"usage: %s [OPTIONS] [INPUT...]\n"
+"\n"
+"One stage of a csvpack pipeline (producer | converter | packer).  Started\n"
+"with the same --name, in any order, the three form a pipeline; the\n"
+"csvpack launcher does that for you.\n"
+"\n"
+"  -o, --output DIR      where archives go (created if missing)   [./out]\n"
+"  -b, --batch N         XML documents per archive                [100]\n"
+"  -r, --rows N          data rows per XML document               [1000]\n"
+"  -d, --delimiter C     field delimiter; '\\t' for TSV            [,]\n"
+"      --no-header       the first row is data; columns field1, field2, ...\n"
+"      --encoding NAME   input encoding (GB18030, CP1252, ...)    [UTF-8]\n"
+"      --ragged          pad short rows, name extra fields fieldN\n"
+"  -l, --level N         gzip level 0-9                           [6]\n"
+"      --name NAME       the pipeline's IPC name                  [unique]\n"
+"      --flush-after S   pack a partial batch once S seconds old\n"
+"      --prefix P        archive names P-NNNNNN.tgz\n"
+"      --resume          skip input rows the journal says are archived\n"
+"  -j, --jobs N          compression threads                      [cores]\n"
+"      --ring-size BYTES the shared ring's size (K, M, G)         [16M]\n"
+"  -q, --quiet           no progress or summary on stderr\n"
+"      --progress        live progress on stderr\n"
+"      --stdout [FILE]   converter: one CSV input to one XML document on\n"
+"                        stdout, no pipeline\n"
+"      --dir DIR         packer: pack the XML documents in DIR, once\n"
+"      --cleanup [NAME]  remove the IPC objects of a dead pipeline\n"
+"  -h, --help, -V, --version\n";
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	char what[256];
+
+	snprintf(what, sizeof(what), fmt, arg);
+	msg_warn("%s (see --help)", what);
+	return EXIT_USAGE;
+}
+
+static int
+parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s == '-' || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	if (*s == '-' || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': mult = UINT64_C(1) << 10; break;
+		case 'm': case 'M': mult = UINT64_C(1) << 20; break;
+		case 'g': case 'G': mult = UINT64_C(1) << 30; break;
+		default: return -1;
+		}
+		if (end[1] && strcasecmp(end + 1, "B") && strcasecmp(end + 1, "iB"))
+			return -1;
+	}
+	if (v > UINT64_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int
+parse_delimiter(const char *s, char *out)
+{
+	if (strcmp(s, "\\t") == 0 || strcmp(s, "tab") == 0 ||
+	    strcmp(s, "\t") == 0)
+		*out = '\t';
+	else if (strlen(s) == 1)
+		*out = s[0];
+	else
+		return -1;
+	return (*out == '"' || *out == '\r' || *out == '\n') ? -1 : 0;
+}
+
+static int
+is_utf8_name(const char *e)
+{
+	return strcasecmp(e, "UTF-8") == 0 || strcasecmp(e, "UTF8") == 0;
+}
+
+static int
+check_encoding(const char *e)
+{
+	iconv_t cd;
+
+	if (is_utf8_name(e))
+		return 0;
+	cd = iconv_open("UTF-8", e);
+	if (cd == (iconv_t)-1)
+		return -1;
+	iconv_close(cd);
+	return 0;
+}
+
+static void
+defaults(struct options *o)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(o, 0, sizeof(*o));
+	o->output = "out";
+	o->batch = 100;
+	o->rows = 1000;
+	o->delim = ',';
+	o->level = 6;
+	o->jobs = cores > 0 ? (int)cores : 1;
+	o->ring_size = UINT64_C(16) << 20;
+}
+
+/* Rounds a ring size up to a power of two, at least 64 KiB. */
+static uint64_t
+ring_round(uint64_t v)
+{
+	uint64_t p = UINT64_C(64) << 10;
+
+	while (p < v && p < (UINT64_C(1) << 40))
+		p <<= 1;
+	return p;
+}
+
+/* One option; returns 0, EXIT_USAGE or -1 (help/version done). */
+static int
+take_option(struct options *o, int c, const char *arg, const char *prog)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'o': o->output = arg; break;
+	case 'b':
+		if (parse_count(arg, 1, 1000000, &o->batch) < 0)
+			return usage_error("-b: '%s' is not a count 1-1000000", arg);
+		break;
+	case 'r':
+		if (parse_count(arg, 1, 100000000, &o->rows) < 0)
+			return usage_error("-r: '%s' is not a count 1-100000000", arg);
+		break;
+	case 'd':
+		if (parse_delimiter(arg, &o->delim) < 0)
+			return usage_error("-d: '%s' is not a one-byte delimiter "
+			    "(not '\"', CR or LF; '\\t' for tab)", arg);
+		break;
+	case 'l':
+		if (parse_count(arg, 0, 9, &v) < 0)
+			return usage_error("-l: '%s' is not a level 0-9", arg);
+		o->level = (int)v;
+		break;
+	case 'j':
+		if (parse_count(arg, 1, 256, &v) < 0)
+			return usage_error("-j: '%s' is not a count 1-256", arg);
+		o->jobs = (int)v;
+		break;
+	case OPT_NO_HEADER: o->no_header = 1; break;
+	case OPT_RAGGED: o->ragged = 1; break;
+	case OPT_RESUME: o->resume = 1; break;
+	case OPT_PROGRESS: o->progress = 1; break;
+	case 'q': o->quiet = 1; break;
+	case OPT_STDOUT: o->to_stdout = 1; break;
+	case OPT_CLEANUP: o->cleanup = 1; break;
+	case OPT_VALIDATE: o->validate = 1; break;
+	case OPT_DIR: o->pack_dir = arg; break;
+	case OPT_PREFIX:
+		if (!*arg || strchr(arg, '/'))
+			return usage_error("--prefix: '%s' must be a non-empty "
+			    "name without '/'", arg);
+		o->prefix = arg;
+		break;
+	case OPT_ENCODING:
+		if (check_encoding(arg) < 0)
+			return usage_error("--encoding: unknown encoding '%s' "
+			    "(see iconv -l)", arg);
+		o->encoding = is_utf8_name(arg) ? NULL : arg;
+		break;
+	case OPT_NAME:
+		if (!pipeline_name_valid(arg))
+			return usage_error("--name: '%s' must be 1-64 of "
+			    "A-Z a-z 0-9 . _ - (not starting with '.')", arg);
+		o->name = arg;
+		break;
+	case OPT_FLUSH_AFTER: {
+		char *end;
+		errno = 0;
+		o->flush_after = strtod(arg, &end);
+		if (errno || *end || end == arg || !(o->flush_after > 0) ||
+		    o->flush_after > 1e6)
+			return usage_error("--flush-after: '%s' is not a number "
+			    "of seconds", arg);
+		break;
+	}
+	case OPT_RING_SIZE:
+		if (parse_size(arg, &v) < 0 || v < 4096 ||
+		    v > (UINT64_C(1) << 40))
+			return usage_error("--ring-size: '%s' is not a size "
+			    "4K-1T (suffixes K, M, G)", arg);
+		o->ring_size = ring_round(v);
+		break;
+	case 'h':
+		printf(usage_text, prog);
+		return -1;
+	case 'V':
+		printf("%s %s\n", prog, CSVPACK_VERSION);
+		return -1;
+	default:
+		return usage_error("%s", "unknown option");
+	}
+	return 0;
+}
+
+int
+options_parse(struct options *o, int argc, char **argv)
+{
+	int c, rc;
+
+	defaults(o);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:b:r:d:l:j:qhV", long_options,
+	    NULL)) != -1) {
+		if (c == '?') {
+			if (optopt)
+				return usage_error("unknown option -%s",
+				    (char[]){ (char)optopt, 0 });
+			return usage_error("unknown option %s", argv[optind - 1]);
+		}
+		if (c == ':')
+			return usage_error("option %s needs a value",
+			    argv[optind - 1]);
+		rc = take_option(o, c, optarg, msg_progname());
+		if (rc != 0)
+			return rc;
+	}
+	o->inputs = argv + optind;
+	o->ninputs = argc - optind;
+	return 0;
+}

@@ -1,0 +1,388 @@
+/*
+ * pipeline.c - attach, detach and wait; see pipeline.h for the layout.
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "proc.h"
+#include "signals.h"
+
+#define HEADER_SIZE 4096u
+#define ATTACH_WAIT_MS 5000
+
+static const char *const ev_suffix[EV_COUNT] = {
+	"data", "space", "converted", "packed",
+};
+
+_Static_assert(sizeof(struct pipeline_shared) <= HEADER_SIZE,
+    "the shared header must fit its page");
+
+const char *
+stage_name(enum stage s)
+{
+	static const char *const names[STAGE_COUNT] = {
+		"producer", "converter", "packer",
+	};
+
+	return (unsigned)s < STAGE_COUNT ? names[s] : "stage";
+}
+
+int
+pipeline_name_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > PIPELINE_NAME_MAX || name[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+void
+pipeline_unique_name(char *buf, size_t size)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(buf, size, "r%ld-%lx%05lx", (long)getpid(),
+	    (unsigned long)ts.tv_sec, (unsigned long)(ts.tv_nsec / 10000));
+}
+
+/* Fills in the object names; the name must be valid. */
+static void
+make_names(struct pipeline *p, const char *name)
+{
+	int i;
+
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->shm_name, sizeof(p->shm_name), "/csvpack-%lu-%s",
+	    (unsigned long)getuid(), name);
+	for (i = 0; i < EV_COUNT; i++)
+		snprintf(p->ev_name[i], sizeof(p->ev_name[i]), "%s.%s",
+		    p->shm_name, ev_suffix[i]);
+}
+
+int
+pipeline_remove(const char *name)
+{
+	struct pipeline p;
+	int i, removed = 0;
+
+	make_names(&p, name);
+	removed += shm_unlink(p.shm_name) == 0;
+	for (i = 0; i < EV_COUNT; i++)
+		removed += event_unlink(p.ev_name[i]) == 0;
+	return removed;
+}
+
+static int
+map_segment(struct pipeline *p, int fd, size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (m == MAP_FAILED) {
+		msg_warn_errno("%s: mmap", p->shm_name);
+		return -1;
+	}
+	p->sh = m;
+	p->map_len = len;
+	return 0;
+}
+
+static int
+open_events(struct pipeline *p, int create)
+{
+	int i;
+
+	for (i = 0; i < EV_COUNT; i++) {
+		if (event_open(&p->ev[i], p->ev_name[i], create) < 0) {
+			if (create && errno == EEXIST)
+				msg_warn("%s: left over from an earlier run; "
+				    "remove it with: csvpack --cleanup %s",
+				    p->ev_name[i], p->name);
+			else
+				msg_warn_errno("sem_open %s", p->ev_name[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+create_segment(struct pipeline *p, int fd, uint64_t ring_size)
+{
+	struct pipeline_shared *sh;
+	struct timespec ts;
+
+	if (ftruncate(fd, (off_t)(HEADER_SIZE + ring_size)) < 0) {
+		msg_warn_errno("%s: ftruncate to %llu bytes", p->shm_name,
+		    (unsigned long long)(HEADER_SIZE + ring_size));
+		return -1;
+	}
+	if (map_segment(p, fd, HEADER_SIZE + ring_size) < 0)
+		return -1;
+	if (open_events(p, 1) < 0)
+		return -1;
+	sh = p->sh;
+	sh->magic = PIPELINE_MAGIC;
+	sh->version = PIPELINE_VERSION;
+	sh->header_size = HEADER_SIZE;
+	sh->capacity = ring_size;
+	sh->owner_uid = (uint32_t)getuid();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sh->started = ts.tv_sec;
+	sh->started_ms = now_ms();
+	if (ring_bind(&p->ring, &sh->ring, (char *)sh + HEADER_SIZE, ring_size,
+	    1) < 0) {
+		msg_warn("ring size %llu is not a power of two >= 4096",
+		    (unsigned long long)ring_size);
+		return -1;
+	}
+	atomic_store(&sh->ready, 1);
+	return 0;
+}
+
+/* Waits for the creator to finish, then checks what it made. */
+static int
+join_segment(struct pipeline *p, int fd)
+{
+	uint64_t deadline = now_ms() + ATTACH_WAIT_MS;
+	struct pipeline_shared *sh;
+	struct stat st;
+	size_t len;
+
+	for (;;) {
+		if (fstat(fd, &st) < 0) {
+			msg_warn_errno("%s: fstat", p->shm_name);
+			return -1;
+		}
+		if ((size_t)st.st_size >= HEADER_SIZE) {
+			if (!p->sh && map_segment(p, fd, HEADER_SIZE) < 0)
+				return -1;
+			if (atomic_load(&p->sh->ready))
+				break;
+		}
+		if (now_ms() > deadline) {
+			msg_warn("%s: not initialised after %d ms; if no stage "
+			    "of pipeline %s runs, remove it with: csvpack "
+			    "--cleanup %s", p->shm_name, ATTACH_WAIT_MS,
+			    p->name, p->name);
+			return -1;
+		}
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	}
+	sh = p->sh;
+	len = HEADER_SIZE + sh->capacity;
+	if (sh->magic != PIPELINE_MAGIC || sh->version != PIPELINE_VERSION ||
+	    sh->header_size != HEADER_SIZE || sh->owner_uid != getuid() ||
+	    st.st_uid != getuid() || (uint64_t)st.st_size != len) {
+		msg_warn("%s: not a csvpack pipeline of this version and user",
+		    p->shm_name);
+		return -1;
+	}
+	munmap(p->sh, p->map_len);
+	p->sh = NULL;
+	if (map_segment(p, fd, len) < 0)
+		return -1;
+	if (ring_bind(&p->ring, &p->sh->ring, (char *)p->sh + HEADER_SIZE,
+	    p->sh->capacity, 0) < 0) {
+		msg_warn("%s: bad ring size", p->shm_name);
+		return -1;
+	}
+	return open_events(p, 0);
+}
+
+/* Takes this stage's slot; refuses if a live process holds it. */
+static int
+register_stage(struct pipeline *p)
+{
+	struct stage_slot *slot = &p->sh->stage[p->self];
+	pid_t pid = (pid_t)atomic_load(&slot->pid);
+
+	if (pid && atomic_load(&slot->state) == STAGE_RUNNING &&
+	    proc_alive(pid, atomic_load(&slot->start_time))) {
+		msg_warn("pipeline %s already has a %s (pid %ld)", p->name,
+		    stage_name(p->self), (long)pid);
+		return -1;
+	}
+	atomic_store(&slot->start_time, proc_start_time(getpid()));
+	atomic_store(&slot->heartbeat_ms, now_ms());
+	atomic_store(&slot->state, STAGE_RUNNING);
+	atomic_store(&slot->pid, (int32_t)getpid());
+	atomic_fetch_add(&p->sh->attached, 1);
+	return 0;
+}
+
+static void
+unmap_all(struct pipeline *p)
+{
+	int i;
+
+	for (i = 0; i < EV_COUNT; i++)
+		event_close(&p->ev[i]);
+	if (p->sh)
+		munmap(p->sh, p->map_len);
+	p->sh = NULL;
+}
+
+int
+pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
+    enum stage self)
+{
+	int fd, created = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->self = self;
+	make_names(p, name);
+	fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd >= 0)
+		created = 1;
+	else if (errno == EEXIST)
+		fd = shm_open(p->shm_name, O_RDWR, 0);
+	if (fd < 0) {
+		msg_warn_errno("shm_open %s", p->shm_name);
+		return -1;
+	}
+	if ((created ? create_segment(p, fd, ring_size) : join_segment(p, fd)) < 0)
+		goto fail;
+	close(fd);
+	fd = -1;
+	ring_set_events(&p->ring, &p->ev[EV_DATA], &p->ev[EV_SPACE]);
+	if (register_stage(p) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unmap_all(p);
+	if (created)
+		pipeline_remove(p->name);
+	return -1;
+}
+
+/* 1 if every other stage has come and finished: this one is the last. */
+static int
+last_one_out(struct pipeline *p)
+{
+	int s;
+
+	for (s = 0; s < STAGE_COUNT; s++)
+		if (s != (int)p->self &&
+		    atomic_load(&p->sh->stage[s].state) != STAGE_DONE)
+			return 0;
+	return 1;
+}
+
+void
+pipeline_detach(struct pipeline *p, int ok, int broken)
+{
+	int last;
+
+	if (!p->sh)
+		return;
+	atomic_store(&p->sh->stage[p->self].state, ok ? STAGE_DONE : STAGE_FAILED);
+	atomic_fetch_sub(&p->sh->attached, 1);
+	last = last_one_out(p);
+	unmap_all(p);
+	if (last || broken)
+		pipeline_remove(p->name);
+}
+
+int
+pipeline_check_peers(struct pipeline *p)
+{
+	struct pipeline_shared *sh = p->sh;
+	int s;
+
+	atomic_store(&sh->stage[p->self].heartbeat_ms, now_ms());
+	for (s = 0; s < STAGE_COUNT; s++) {
+		struct stage_slot *slot = &sh->stage[s];
+		pid_t pid = (pid_t)atomic_load(&slot->pid);
+		int state = atomic_load(&slot->state);
+
+		if (s == (int)p->self || pid == 0 || state == STAGE_DONE)
+			continue;
+		if (state == STAGE_FAILED) {
+			msg_warn("the %s (pid %ld) failed", stage_name(s),
+			    (long)pid);
+			p->peer_died = 1;
+			return -1;
+		}
+		if (!proc_alive(pid, atomic_load(&slot->start_time))) {
+			msg_warn("the %s (pid %ld) died", stage_name(s),
+			    (long)pid);
+			p->peer_died = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+pipeline_stop_signal(struct pipeline *p)
+{
+	uint32_t zero = 0;
+
+	if (signal_caught)
+		atomic_compare_exchange_strong(&p->sh->stop, &zero,
+		    (uint32_t)signal_caught);
+	return (int)atomic_load(&p->sh->stop);
+}
+
+static int
+ring_idle(void *arg)
+{
+	struct pipeline *p = arg;
+
+	if (pipeline_check_peers(p) < 0)
+		return 1;
+	return p->interruptible && pipeline_stop_signal(p);
+}
+
+int
+pipeline_push(struct pipeline *p, uint32_t type, const void *data, size_t len)
+{
+	return ring_push(&p->ring, type, data, len, PIPELINE_SLICE_MS,
+	    ring_idle, p);
+}
+
+int
+pipeline_peek(struct pipeline *p, struct ring_rec *rec)
+{
+	return ring_peek(&p->ring, rec, PIPELINE_SLICE_MS, ring_idle, p);
+}
+
+int
+pipeline_wait_event(struct pipeline *p, int ev)
+{
+	int rc;
+
+	for (;;) {
+		rc = event_wait(&p->ev[ev], PIPELINE_SLICE_MS);
+		if (rc == 0)
+			return 0;
+		if (rc != ETIMEDOUT && rc != EINTR) {
+			errno = rc;
+			msg_warn_errno("sem_clockwait %s", p->ev_name[ev]);
+			return -1;
+		}
+		pipeline_stop_signal(p);
+		if (pipeline_check_peers(p) < 0)
+			return -1;
+	}
+}

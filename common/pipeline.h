@@ -1,0 +1,116 @@
+/*
+ * pipeline.h - what the three stages share: one shared-memory segment (a
+ * header and the ring's area) and four events, all named after the pipeline.
+ *
+ *   /dev/shm/csvpack-UID-NAME             the segment (shm_open)
+ *   /dev/shm/sem.csvpack-UID-NAME.data    ring: a record was published
+ *   /dev/shm/sem.csvpack-UID-NAME.space   ring: a record was consumed
+ *   /dev/shm/sem.csvpack-UID-NAME.converted   converter -> packer: a batch
+ *   /dev/shm/sem.csvpack-UID-NAME.packed      packer -> converter: packed
+ *
+ * Stages attach in any order: the first creates everything (O_EXCL, mode
+ * 0600) and marks the header ready last; the others open and wait for that.
+ * Each stage records its pid and start time in the header, so the others
+ * can tell when it has died; every wait is a bounded wait that checks.  The
+ * last of the three to finish removes the names (a stage that finishes
+ * before the others have come leaves them be); a stage that leaves a broken
+ * pipeline removes them at once.
+ */
+#ifndef CSVPACK_PIPELINE_H
+#define CSVPACK_PIPELINE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+#include "ring.h"
+
+#define PIPELINE_MAGIC UINT64_C(0x314b4341505653a3) /* "\xa3SVPACK1" */
+#define PIPELINE_VERSION 1u
+#define PIPELINE_NAME_MAX 64
+#define PIPELINE_SLICE_MS 100  /* every wait wakes this often to check */
+
+enum stage { STAGE_PRODUCER, STAGE_CONVERTER, STAGE_PACKER, STAGE_COUNT };
+enum stage_state { STAGE_ABSENT, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
+enum { EV_DATA, EV_SPACE, EV_CONVERTED, EV_PACKED, EV_COUNT };
+
+struct stage_slot {
+	_Atomic int32_t pid;
+	_Atomic int32_t state;
+	_Atomic uint64_t start_time;   /* /proc/PID/stat field 22 */
+	_Atomic uint64_t heartbeat_ms; /* CLOCK_MONOTONIC, last sign of life */
+};
+
+struct pipeline_counters {
+	_Atomic uint64_t inputs, rows, csv_bytes;
+	_Atomic uint64_t documents, xml_bytes;
+	_Atomic uint64_t archives, archive_bytes;
+};
+
+struct pipeline_shared {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;  /* the ring's area starts here */
+	uint64_t capacity;     /* the ring's area, bytes */
+	uint32_t owner_uid;
+	_Atomic uint32_t ready;       /* set last by the creator */
+	int64_t started;              /* the run's start, seconds since epoch */
+	uint64_t started_ms;          /* the same on CLOCK_MONOTONIC */
+	_Atomic uint32_t attached;    /* stages attached now */
+	_Atomic uint32_t stop;        /* a signal number: wind down */
+	_Atomic uint32_t handoff_eos; /* converter -> packer: last batch */
+	struct stage_slot stage[STAGE_COUNT];
+	struct pipeline_counters count;
+	struct ring_ctl ring;
+};
+
+struct pipeline {
+	enum stage self;
+	char name[PIPELINE_NAME_MAX + 1];
+	char shm_name[PIPELINE_NAME_MAX + 40];
+	char ev_name[EV_COUNT][PIPELINE_NAME_MAX + 60];
+	struct pipeline_shared *sh;
+	size_t map_len;
+	struct ring ring;
+	struct event ev[EV_COUNT];
+	int interruptible; /* ring waits give up when a stop is requested */
+	int peer_died;
+};
+
+const char *stage_name(enum stage s);
+/* 1 if name is 1..64 of [A-Za-z0-9._-], not starting with '.'. */
+int pipeline_name_valid(const char *name);
+/* A fresh name for one run: "r<pid>-<time>". */
+void pipeline_unique_name(char *buf, size_t size);
+
+/* Creates or joins the pipeline.  ring_size is used only by the creator.
+ * Returns 0, or -1 after printing why. */
+int pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
+    enum stage self);
+/* Records how this stage ended and leaves; removes the names if the other
+ * two stages are done, or if broken is set (the pipeline cannot go on). */
+void pipeline_detach(struct pipeline *p, int ok, int broken);
+/* Removes the names of pipeline NAME (this user's).  Returns how many
+ * objects were removed. */
+int pipeline_remove(const char *name);
+
+/* Checks the other stages: returns 0 if none has died, else -1 after
+ * printing which one (and sets p->peer_died). */
+int pipeline_check_peers(struct pipeline *p);
+/* The signal that asked the pipeline to stop (this process's or another
+ * stage's), or 0. */
+int pipeline_stop_signal(struct pipeline *p);
+
+/* Blocking ring operations with peer checks; ring_status codes.  They give
+ * up with RING_STOPPED when a peer dies, or when a stop is requested and
+ * p->interruptible is set. */
+int pipeline_push(struct pipeline *p, uint32_t type, const void *data,
+    size_t len);
+int pipeline_peek(struct pipeline *p, struct ring_rec *rec);
+
+/* Waits for event ev to be set, checking peers.  Returns 0, or -1 if a
+ * peer died or a semaphore call failed (printed). */
+int pipeline_wait_event(struct pipeline *p, int ev);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * record.c - writing and reading CHUNK records; the layout is in record.h.
+ * Reading trusts nothing: each length is checked against what is left.
+ */
+#include "record.h"
+
+#include <string.h>
+
+#define NROWS_OFFSET (8 + 4)
+
+static int
+put_string(struct buf *b, const char *s, uint32_t len)
+{
+	if (buf_append_u32(b, len) < 0 || buf_append(b, s, len) < 0 ||
+	    buf_append(b, "", 1) < 0)
+		return -1;
+	return 0;
+}
+
+int
+chunk_begin(struct buf *b, uint64_t sid, const char *source,
+    const struct field *header, uint32_t ncols)
+{
+	uint32_t i;
+
+	buf_reset(b);
+	if (buf_append_u64(b, sid) < 0 ||
+	    buf_append_u32(b, ncols) < 0 || buf_append_u32(b, 0) < 0 ||
+	    put_string(b, source, (uint32_t)strlen(source)) < 0)
+		return -1;
+	for (i = 0; i < ncols; i++)
+		if (put_string(b, header[i].s, header[i].len) < 0)
+			return -1;
+	return 0;
+}
+
+size_t
+chunk_row_size(const struct field *fields, uint32_t nfields)
+{
+	size_t n = 8 + 4;
+	uint32_t i;
+
+	for (i = 0; i < nfields; i++)
+		n += 4 + (size_t)fields[i].len + 1;
+	return n;
+}
+
+int
+chunk_add_row(struct buf *b, uint64_t line, const struct field *fields,
+    uint32_t nfields)
+{
+	uint32_t i;
+
+	if (buf_reserve(b, chunk_row_size(fields, nfields)) < 0)
+		return -1;
+	if (buf_append_u64(b, line) < 0 || buf_append_u32(b, nfields) < 0)
+		return -1;
+	for (i = 0; i < nfields; i++)
+		if (put_string(b, fields[i].s, fields[i].len) < 0)
+			return -1;
+	return 0;
+}
+
+void
+chunk_finish(struct buf *b, uint32_t nrows)
+{
+	memcpy(b->data + NROWS_OFFSET, &nrows, 4);
+}
+
+static int
+take(struct chunk *c, void *dst, size_t n)
+{
+	if ((size_t)(c->end - c->p) < n)
+		return -1;
+	memcpy(dst, c->p, n);
+	c->p += n;
+	return 0;
+}
+
+static int
+take_string(struct chunk *c, struct field *f)
+{
+	uint32_t len;
+
+	if (take(c, &len, 4) < 0 || (size_t)(c->end - c->p) < (size_t)len + 1 ||
+	    c->p[len] != '\0')
+		return -1;
+	f->s = (const char *)c->p;
+	f->len = len;
+	c->p += (size_t)len + 1;
+	return 0;
+}
+
+int
+chunk_open(struct chunk *c, const void *data, size_t len,
+    struct field *names, uint32_t max_cols)
+{
+	uint32_t i;
+
+	c->p = data;
+	c->end = c->p + len;
+	if (take(c, &c->sid, 8) < 0 ||
+	    take(c, &c->ncols, 4) < 0 || take(c, &c->nrows, 4) < 0 ||
+	    take_string(c, &c->source) < 0 || c->ncols > max_cols)
+		return -1;
+	for (i = 0; i < c->ncols; i++)
+		if (take_string(c, &names[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int
+chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
+    uint32_t max, uint32_t *nfields)
+{
+	struct field skipped;
+	uint32_t i;
+
+	if (c->p == c->end)
+		return 0;
+	if (take(c, line, 8) < 0 || take(c, nfields, 4) < 0 ||
+	    (fields && *nfields > max))
+		return -1;
+	for (i = 0; i < *nfields; i++)
+		if (take_string(c, fields ? &fields[i] : &skipped) < 0)
+			return -1;
+	return 1;
+}
+
+int64_t
+chunk_max_fields(const struct chunk *c)
+{
+	struct chunk cur = *c;
+	uint64_t line;
+	uint32_t n, most = c->ncols;
+	int rc;
+
+	while ((rc = chunk_next_row(&cur, &line, NULL, 0, &n)) == 1)
+		if (n > most)
+			most = n;
+	return rc < 0 ? -1 : (int64_t)most;
+}

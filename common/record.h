@@ -1,0 +1,74 @@
+/*
+ * record.h - what the producer puts in the ring and the converter takes out.
+ *
+ * A CHUNK record is one future XML document: up to R data rows of one
+ * input, with the input's name and header.  Layout (native byte order: the
+ * ring never leaves the host), each string followed by a NUL so readers use
+ * it in place:
+ *
+ *   u64 sid, u32 ncols, u32 nrows
+ *   u32 len, source[len], NUL
+ *   ncols x { u32 len, name[len], NUL }
+ *   nrows x { u64 line, u32 nfields, nfields x { u32 len, value[len], NUL } }
+ *
+ * An END record (u32 flags) closes the stream.  The reader checks every
+ * length against the record's end: a bad record is an error, never a read
+ * out of bounds.
+ */
+#ifndef CSVPACK_RECORD_H
+#define CSVPACK_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "ring.h"
+
+enum record_type {
+	REC_CHUNK = RING_USER,
+	REC_END,
+};
+
+enum end_flags {
+	END_DATA_ERROR = 1, /* the producer stopped on bad input */
+	END_STOPPED = 2,    /* stopped by a signal */
+};
+
+/* A field as the converter sees it: bytes and length, NUL-terminated. */
+struct field {
+	const char *s;
+	uint32_t len;
+};
+
+/* Building (producer).  chunk_begin resets b and writes the fixed part;
+ * chunk_add_row appends a row; chunk_finish patches the row count in. */
+int chunk_begin(struct buf *b, uint64_t sid, const char *source,
+    const struct field *header, uint32_t ncols);
+/* Bytes chunk_add_row would add for a row of these fields. */
+size_t chunk_row_size(const struct field *fields, uint32_t nfields);
+int chunk_add_row(struct buf *b, uint64_t line, const struct field *fields,
+    uint32_t nfields);
+void chunk_finish(struct buf *b, uint32_t nrows);
+
+/* Reading (converter). */
+struct chunk {
+	uint64_t sid;
+	uint32_t ncols, nrows;
+	struct field source;
+	const unsigned char *p, *end; /* the cursor */
+};
+
+/* Parses the fixed part; header names go into names[0..ncols) (the caller
+ * gives room for max_cols; more is an error).  Returns 0 or -1. */
+int chunk_open(struct chunk *c, const void *data, size_t len,
+    struct field *names, uint32_t max_cols);
+/* Reads the next row's fields into fields[0..max) and sets *nfields and
+ * *line.  Returns 1, 0 when no rows are left, or -1 if the record is bad or
+ * the row has more than max fields.  fields may be NULL to skip the row. */
+int chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
+    uint32_t max, uint32_t *nfields);
+/* The largest field count among the header and the rows of an opened
+ * chunk (c is not moved), or -1 if the record is bad. */
+int64_t chunk_max_fields(const struct chunk *c);
+
+#endif

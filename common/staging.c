@@ -1,0 +1,155 @@
+/*
+ * staging.c - see staging.h.
+ */
+#include "staging.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+int
+make_dirs(const char *path)
+{
+	char *copy = strdup(path), *p;
+	int rc = 0;
+
+	if (!copy) {
+		msg_warn("%s: out of memory", path);
+		return -1;
+	}
+	for (p = copy + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+			msg_warn_errno("mkdir %s", copy);
+			rc = -1;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+int
+staging_open(const char *outdir, char **path)
+{
+	size_t len = strlen(outdir) + sizeof(STAGING_DIR) + 1;
+	int fd;
+
+	*path = malloc(len);
+	if (!*path) {
+		msg_warn("out of memory");
+		return -1;
+	}
+	snprintf(*path, len, "%s/%s", outdir, STAGING_DIR);
+	if (make_dirs(*path) < 0)
+		goto fail;
+	fd = open(*path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		msg_warn_errno("%s", *path);
+		goto fail;
+	}
+	return fd;
+fail:
+	free(*path);
+	*path = NULL;
+	return -1;
+}
+
+void
+staging_doc_name(char *buf, size_t size, uint64_t sid)
+{
+	snprintf(buf, size, "%06" PRIu64 ".xml", sid);
+}
+
+int
+parse_numbered(const char *name, const char *prefix, const char *suffix,
+    uint64_t *num)
+{
+	size_t plen = prefix ? strlen(prefix) : 0, slen = strlen(suffix);
+	size_t len = strlen(name), digits, i;
+	uint64_t v = 0;
+
+	if (prefix && strncmp(name, prefix, plen) != 0)
+		return 0;
+	if (len < plen + slen + 6 || strcmp(name + len - slen, suffix) != 0)
+		return 0;
+	digits = len - plen - slen;
+	if (digits > 19)
+		return 0;
+	for (i = 0; i < digits; i++) {
+		char c = name[plen + i];
+		if (c < '0' || c > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(c - '0');
+	}
+	*num = v;
+	return 1;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+staging_list(int dirfd, const char *path, uint64_t **sids, size_t *n)
+{
+	DIR *d;
+	struct dirent *e;
+	uint64_t *list = NULL, *grown, sid;
+	size_t count = 0, cap = 0;
+	int fd = dup(dirfd);
+
+	*sids = NULL;
+	*n = 0;
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		msg_warn_errno("%s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((errno = 0, e = readdir(d)) != NULL) {
+		if (!parse_numbered(e->d_name, NULL, ".xml", &sid))
+			continue;
+		if (count == cap) {
+			cap = cap ? cap * 2 : 128;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				msg_warn("%s: out of memory", path);
+				goto fail;
+			}
+			list = grown;
+		}
+		list[count++] = sid;
+	}
+	if (errno) {
+		msg_warn_errno("readdir %s", path);
+		goto fail;
+	}
+	closedir(d);
+	qsort(list, count, sizeof(*list), cmp_u64);
+	*sids = list;
+	*n = count;
+	return 0;
+fail:
+	closedir(d);
+	free(list);
+	return -1;
+}

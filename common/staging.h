@@ -1,0 +1,33 @@
+/*
+ * staging.h - the staging directory: where XML documents wait, between the
+ * converter that writes them and the packer that archives and deletes them.
+ * It is a hidden directory inside the output directory, so a rename from
+ * staging into an archive's place never crosses a filesystem.
+ *
+ *   DIR/.csvpack-staging/NNNNNN.xml       a complete document
+ *   DIR/.csvpack-staging/.NNNNNN.xml.tmp  one being written
+ */
+#ifndef CSVPACK_STAGING_H
+#define CSVPACK_STAGING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STAGING_DIR ".csvpack-staging"
+
+/* Creates outdir (and its parents) and its staging directory if missing
+ * and opens the latter.  *path gets its malloc'd path.  Returns a directory
+ * descriptor, or -1 after printing why. */
+int staging_open(const char *outdir, char **path);
+/* mkdir -p; returns 0, or -1 after printing why. */
+int make_dirs(const char *path);
+/* "NNNNNN.xml" (at least 6 digits). */
+void staging_doc_name(char *buf, size_t size, uint64_t sid);
+/* The sids of the complete documents in dir, sorted.  *sids is malloc'd.
+ * Returns 0, or -1 after printing why. */
+int staging_list(int dirfd, const char *path, uint64_t **sids, size_t *n);
+/* Parses "NNNNNN<suffix>" (6 or more digits); returns 1 and sets *num. */
+int parse_numbered(const char *name, const char *prefix, const char *suffix,
+    uint64_t *num);
+
+#endif

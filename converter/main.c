@@ -1,0 +1,328 @@
+/*
+ * csvpack-converter - takes CHUNK records from the ring and writes each as
+ * one XML document, NNNNNN.xml, in the staging directory.  After every B
+ * documents it sets "converted" and waits on "packed": it converts nothing
+ * while the packer builds an archive, so staging never holds more than B
+ * documents.  At the end of the stream it hands over the last, partial
+ * batch the same way, marked as the last.
+ *
+ * A document is written under a hidden temporary name and renamed when
+ * complete, so staging never holds half a document.  Documents are not
+ * fsync'd: only archives need to be durable (spec guarantee 4).
+ *
+ * --stdout [FILE|-] converts one CSV input to one document on stdout,
+ * without any pipeline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+#include "input.h"
+#include "msg.h"
+#include "options.h"
+#include "pipeline.h"
+#include "record.h"
+#include "signals.h"
+#include "staging.h"
+#include "xml_doc.h"
+
+struct converter {
+	const struct options *opt;
+	struct pipeline pipe;
+	struct xml_doc doc;
+	char *staging;
+	int staging_fd;
+	struct field *fields;
+	uint32_t fields_cap;
+	uint64_t in_batch;   /* documents since the last handoff */
+	/* Replaced characters, reported once per input. */
+	char *bad_source;
+	uint64_t bad_count, bad_line;
+};
+
+static void
+report_replaced(struct converter *cv)
+{
+	if (cv->bad_count)
+		msg_warn("%s:%llu: %llu character%s that XML 1.0 cannot carry "
+		    "replaced by U+FFFD (this line is the first)",
+		    cv->bad_source, (unsigned long long)cv->bad_line,
+		    (unsigned long long)cv->bad_count,
+		    cv->bad_count == 1 ? "" : "s");
+	free(cv->bad_source);
+	cv->bad_source = NULL;
+	cv->bad_count = 0;
+}
+
+static void
+note_replaced(struct converter *cv, const char *source, uint64_t count,
+    uint64_t line)
+{
+	if (cv->bad_source && strcmp(cv->bad_source, source) != 0)
+		report_replaced(cv);
+	if (!count)
+		return;
+	if (!cv->bad_source) {
+		cv->bad_source = strdup(source);
+		cv->bad_line = line;
+		if (!cv->bad_source)
+			return;
+	}
+	cv->bad_count += count;
+}
+
+static int
+grow_fields(struct converter *cv, uint32_t n)
+{
+	struct field *f;
+
+	if (n <= cv->fields_cap)
+		return 0;
+	f = realloc(cv->fields, (size_t)n * sizeof(*f));
+	if (!f)
+		return -1;
+	cv->fields = f;
+	cv->fields_cap = n;
+	return 0;
+}
+
+/* Writes the rows of one CHUNK record to fd as a document. */
+static int
+write_chunk(struct converter *cv, const struct ring_rec *rec, int fd,
+    struct chunk *c)
+{
+	uint64_t line;
+	uint32_t n;
+	int64_t width;
+	int rc;
+
+	if (grow_fields(cv, 16) < 0)
+		return errno = ENOMEM, -1;
+	for (;;) {
+		if (chunk_open(c, rec->data, rec->len, cv->fields,
+		    cv->fields_cap) == 0)
+			break;
+		if (c->ncols <= cv->fields_cap || grow_fields(cv, c->ncols) < 0)
+			return errno = EBADMSG, -1;
+	}
+	width = chunk_max_fields(c);
+	if (width < 0)
+		return errno = EBADMSG, -1;
+	if (xml_doc_begin(&cv->doc, fd, c->source.s, c->sid) < 0 ||
+	    xml_doc_columns(&cv->doc, cv->fields, c->ncols, (uint32_t)width) < 0)
+		return -1;
+	if (grow_fields(cv, (uint32_t)width) < 0)
+		return errno = ENOMEM, -1;
+	while ((rc = chunk_next_row(c, &line, cv->fields, cv->fields_cap,
+	    &n)) == 1)
+		if (xml_doc_row(&cv->doc, line, cv->fields, n) < 0)
+			return -1;
+	if (rc < 0)
+		return errno = EBADMSG, -1;
+	if (xml_doc_end(&cv->doc) < 0)
+		return -1;
+	note_replaced(cv, c->source.s, cv->doc.replaced,
+	    cv->doc.first_replaced_line);
+	return 0;
+}
+
+/* One record -> staging/NNNNNN.xml, by way of a temporary name. */
+static int
+convert_record(struct converter *cv, const struct ring_rec *rec)
+{
+	char tmp[80], final[64];
+	struct chunk c = { 0 };
+	int fd, dfd = cv->staging_fd;
+
+	if (rec->len < 8)
+		goto bad;
+	memcpy(&c.sid, rec->data, 8);
+	staging_doc_name(final, sizeof(final), c.sid);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", final);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		msg_warn_errno("%s/%s", cv->staging, tmp);
+		return EXIT_FAIL;
+	}
+	if (write_chunk(cv, rec, fd, &c) < 0) {
+		int saved = errno;
+
+		close(fd);
+		unlinkat(dfd, tmp, 0);
+		errno = saved;
+		if (saved == EBADMSG)
+			goto bad;
+		msg_warn_errno("%s/%s", cv->staging, final);
+		return EXIT_FAIL;
+	}
+	if (close(fd) < 0 || renameat(dfd, tmp, dfd, final) < 0) {
+		msg_warn_errno("%s/%s", cv->staging, final);
+		unlinkat(dfd, tmp, 0);
+		return EXIT_FAIL;
+	}
+	atomic_fetch_add(&cv->pipe.sh->count.documents, 1);
+	atomic_fetch_add(&cv->pipe.sh->count.xml_bytes, cv->doc.sink.bytes);
+	return 0;
+bad:
+	msg_warn("ring: a malformed record (%u bytes)", rec->len);
+	return EXIT_FAIL;
+}
+
+/* Hands the staged batch to the packer and waits until it is packed. */
+static int
+handoff(struct converter *cv, int last)
+{
+	struct pipeline *p = &cv->pipe;
+
+	atomic_store(&p->sh->handoff_eos, (uint32_t)last);
+	if (event_set(&p->ev[EV_CONVERTED]) < 0) {
+		msg_warn_errno("sem_post %s", p->ev_name[EV_CONVERTED]);
+		return EXIT_FAIL;
+	}
+	if (pipeline_wait_event(p, EV_PACKED) < 0)
+		return EXIT_FAIL;
+	if (event_clear(&p->ev[EV_PACKED]) < 0) {
+		msg_warn_errno("sem_trywait %s", p->ev_name[EV_PACKED]);
+		return EXIT_FAIL;
+	}
+	cv->in_batch = 0;
+	return 0;
+}
+
+static int
+run(struct converter *cv)
+{
+	struct ring_rec rec;
+	int rc, sig;
+
+	for (;;) {
+		rc = pipeline_peek(&cv->pipe, &rec);
+		if (rc == RING_STOPPED && cv->pipe.peer_died)
+			return EXIT_FAIL;
+		if (rc == RING_STOPPED)
+			break; /* a stop signal: pack what is converted */
+		if (rc != RING_OK) {
+			msg_warn("ring: %s", rc == RING_CORRUPT ?
+			    "corrupt record header" : strerror(errno));
+			return EXIT_FAIL;
+		}
+		if (rec.type == REC_END)
+			break;
+		if (rec.type != REC_CHUNK) {
+			msg_warn("ring: unknown record type %u", rec.type);
+			return EXIT_FAIL;
+		}
+		rc = convert_record(cv, &rec);
+		if (rc)
+			return rc;
+		ring_release(&cv->pipe.ring, &rec);
+		if (++cv->in_batch == cv->opt->batch && (rc = handoff(cv, 0)))
+			return rc;
+		if (pipeline_stop_signal(&cv->pipe))
+			break;
+	}
+	report_replaced(cv);
+	rc = handoff(cv, 1);
+	if (rc)
+		return rc;
+	sig = signal_caught;
+	return sig ? 128 + sig : 0;
+}
+
+/* --stdout: one input, one document, no pipeline. */
+static int
+convert_to_stdout(const struct options *o)
+{
+	struct converter cv;
+	struct input in;
+	const struct field *f;
+	const char *name = o->ninputs ? o->inputs[0] : "-";
+	uint32_t n, width = 0;
+	uint64_t line;
+	int rc;
+
+	if (o->ninputs > 1) {
+		msg_warn("--stdout converts one input");
+		return EXIT_USAGE;
+	}
+	memset(&cv, 0, sizeof(cv));
+	xml_doc_init(&cv.doc);
+	rc = input_open(&in, name, o, 0);
+	if (rc == 0 && xml_doc_begin(&cv.doc, STDOUT_FILENO, name, 1) < 0)
+		goto write_failed;
+	while (rc == 0 && (rc = input_next(&in, &f, &n, &line)) == 1) {
+		rc = 0;
+		if (n != width &&
+		    xml_doc_columns(&cv.doc, in.header, in.ncols, n) < 0)
+			goto write_failed;
+		width = n;
+		if (xml_doc_row(&cv.doc, line, f, n) < 0)
+			goto write_failed;
+	}
+	if (rc == 0 && xml_doc_end(&cv.doc) < 0)
+		goto write_failed;
+	if (0) {
+write_failed:
+		msg_warn_errno("stdout");
+		rc = EXIT_FAIL;
+	}
+	note_replaced(&cv, name, cv.doc.replaced, cv.doc.first_replaced_line);
+	report_replaced(&cv);
+	input_close(&in);
+	xml_doc_free(&cv.doc);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct converter cv;
+	int rc;
+
+	msg_init(argv[0]);
+	rc = options_parse(&opt, argc, argv);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	msg_quiet(opt.quiet);
+	LIBXML_TEST_VERSION
+	if (opt.to_stdout)
+		return convert_to_stdout(&opt);
+	if (!opt.name) {
+		msg_warn("--name is required when a stage runs alone "
+		    "(the csvpack launcher picks one)");
+		return EXIT_USAGE;
+	}
+	if (signals_install() < 0) {
+		msg_warn_errno("sigaction");
+		return EXIT_FAIL;
+	}
+	memset(&cv, 0, sizeof(cv));
+	cv.opt = &opt;
+	xml_doc_init(&cv.doc);
+	cv.staging_fd = staging_open(opt.output, &cv.staging);
+	if (cv.staging_fd < 0)
+		return EXIT_FAIL;
+	if (pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
+	    STAGE_CONVERTER) < 0) {
+		close(cv.staging_fd);
+		free(cv.staging);
+		return EXIT_FAIL;
+	}
+	cv.pipe.interruptible = 1;
+	rc = run(&cv);
+	pipeline_detach(&cv.pipe, rc == 0 || rc > 128, rc == EXIT_FAIL);
+	xml_doc_free(&cv.doc);
+	free(cv.fields);
+	free(cv.bad_source);
+	close(cv.staging_fd);
+	free(cv.staging);
+	xmlCleanupParser();
+	return rc;
+}

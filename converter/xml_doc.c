@@ -1,0 +1,228 @@
+/*
+ * xml_doc.c - see xml_doc.h.
+ *
+ * libxml2 writes into an xmlOutputBuffer whose write callback appends to
+ * our 1 MiB buffer, flushed to the descriptor when full and at the end: a
+ * document costs a handful of write(2) calls, whatever its row count.
+ */
+#include "xml_doc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/xmlwriter.h>
+
+#define SINK_SIZE (1024 * 1024)
+
+static int
+sink_flush(struct xml_sink *s)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < s->pending.len && !s->error) {
+		n = write(s->fd, s->pending.data + off, s->pending.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			s->error = errno;
+		else
+			off += (size_t)n;
+	}
+	s->bytes += off;
+	buf_reset(&s->pending);
+	return s->error ? -1 : 0;
+}
+
+static int
+sink_write(void *ctx, const char *p, int len)
+{
+	struct xml_sink *s = ctx;
+
+	if (s->error)
+		return -1;
+	if (s->pending.len + (size_t)len > SINK_SIZE && sink_flush(s) < 0)
+		return -1;
+	if (buf_append(&s->pending, p, (size_t)len) < 0) {
+		s->error = ENOMEM;
+		return -1;
+	}
+	return len;
+}
+
+static int
+sink_close(void *ctx)
+{
+	(void)ctx; /* the descriptor is the caller's */
+	return 0;
+}
+
+void
+xml_doc_init(struct xml_doc *d)
+{
+	memset(d, 0, sizeof(*d));
+	buf_init(&d->sink.pending, 0);
+	buf_init(&d->clean, 0);
+	xml_names_init(&d->names);
+}
+
+void
+xml_doc_free(struct xml_doc *d)
+{
+	if (d->writer)
+		xmlFreeTextWriter(d->writer);
+	buf_free(&d->sink.pending);
+	buf_free(&d->clean);
+	xml_names_free(&d->names);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The writer's -1 says little; the sink knows when it was the disk. */
+static int
+failed(struct xml_doc *d)
+{
+	errno = d->sink.error ? d->sink.error : EIO;
+	return -1;
+}
+
+int
+xml_doc_begin(struct xml_doc *d, int fd, const char *source, uint64_t sid)
+{
+	xmlOutputBufferPtr out;
+	xmlTextWriterPtr w;
+	char num[24];
+
+	if (d->writer) {
+		xmlFreeTextWriter(d->writer);
+		d->writer = NULL;
+	}
+	d->sink.fd = fd;
+	d->sink.error = 0;
+	d->sink.bytes = 0;
+	buf_reset(&d->sink.pending);
+	d->replaced = 0;
+	d->first_replaced_line = 0;
+	out = xmlOutputBufferCreateIO(sink_write, sink_close, &d->sink, NULL);
+	if (!out)
+		return errno = ENOMEM, -1;
+	w = xmlNewTextWriter(out); /* owns out from here */
+	if (!w) {
+		xmlOutputBufferClose(out);
+		return errno = ENOMEM, -1;
+	}
+	d->writer = w;
+	snprintf(num, sizeof(num), "%" PRIu64, sid);
+	if (xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0 ||
+	    xmlTextWriterStartElement(w, BAD_CAST "table") < 0 ||
+	    xmlTextWriterWriteAttribute(w, BAD_CAST "source",
+	    BAD_CAST source) < 0 ||
+	    xmlTextWriterWriteAttribute(w, BAD_CAST "sid", BAD_CAST num) < 0)
+		return failed(d);
+	return 0;
+}
+
+int
+xml_doc_columns(struct xml_doc *d, const struct field *header, uint32_t ncols,
+    uint32_t total)
+{
+	if (xml_names_build(&d->names, header, ncols, total) < 0)
+		return errno = ENOMEM, -1;
+	return 0;
+}
+
+int
+xml_doc_row(struct xml_doc *d, uint64_t line, const struct field *f,
+    uint32_t n)
+{
+	xmlTextWriterPtr w = d->writer;
+	char num[24];
+	const char *v;
+	uint64_t bad = 0;
+	uint32_t i;
+
+	if (n > d->names.count)
+		return errno = EINVAL, -1;
+	snprintf(num, sizeof(num), "%" PRIu64, line);
+	if (xmlTextWriterWriteString(w, BAD_CAST "\n  ") < 0 ||
+	    xmlTextWriterStartElement(w, BAD_CAST "row") < 0 ||
+	    xmlTextWriterWriteAttribute(w, BAD_CAST "line", BAD_CAST num) < 0)
+		return failed(d);
+	for (i = 0; i < n; i++) {
+		v = xml_clean_value(f[i].s, f[i].len, &d->clean, &bad);
+		if (!v)
+			return errno = ENOMEM, -1;
+		if (bad && !d->first_replaced_line)
+			d->first_replaced_line = line;
+		d->replaced += bad;
+		if (xmlTextWriterStartElement(w, BAD_CAST d->names.name[i]) < 0 ||
+		    xmlTextWriterWriteString(w, BAD_CAST v) < 0 ||
+		    xmlTextWriterEndElement(w) < 0)
+			return failed(d);
+	}
+	if (xmlTextWriterEndElement(w) < 0)
+		return failed(d);
+	return 0;
+}
+
+int
+xml_doc_end(struct xml_doc *d)
+{
+	xmlTextWriterPtr w = d->writer;
+
+	if (xmlTextWriterWriteString(w, BAD_CAST "\n") < 0 ||
+	    xmlTextWriterEndElement(w) < 0 ||
+	    xmlTextWriterEndDocument(w) < 0 || xmlTextWriterFlush(w) < 0)
+		return failed(d);
+	xmlFreeTextWriter(w);
+	d->writer = NULL;
+	if (d->sink.error || sink_flush(&d->sink) < 0)
+		return failed(d);
+	return 0;
+}
+
+/* Length of the character XML cannot carry at p, or 0 if p is fine. */
+static size_t
+bad_char_len(const unsigned char *p, const unsigned char *end)
+{
+	if (*p < 0x20)
+		return (*p == '\t' || *p == '\n' || *p == '\r') ? 0 : 1;
+	if (*p == 0xEF && end - p >= 3 && p[1] == 0xBF &&
+	    (p[2] == 0xBE || p[2] == 0xBF))
+		return 3;
+	return 0;
+}
+
+const char *
+xml_clean_value(const char *s, size_t len, struct buf *out, uint64_t *count)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	const unsigned char *q;
+	size_t bad;
+
+	*count = 0;
+	for (q = p; q < end; q++)
+		if ((*q < 0x20 || *q == 0xEF) && bad_char_len(q, end))
+			break;
+	if (q == end)
+		return s;
+	buf_reset(out);
+	while (p < end) {
+		bad = bad_char_len(p, end);
+		if (bad) {
+			if (buf_append(out, "\xEF\xBF\xBD", 3) < 0)
+				return NULL;
+			(*count)++;
+			p += bad;
+		} else {
+			if (buf_append(out, p, 1) < 0)
+				return NULL;
+			p++;
+		}
+	}
+	if (buf_append(out, "", 1) < 0)
+		return NULL;
+	return (const char *)out->data;
+}

@@ -1,0 +1,59 @@
+/*
+ * xml_doc.h - one XML document, written with libxml2's xmlTextWriter:
+ *
+ *   <?xml version="1.0" encoding="UTF-8"?>
+ *   <table source="prices.csv" sid="1">
+ *     <row line="2"><ticker>ACME</ticker><price>12.50</price></row>
+ *   </table>
+ *
+ * Values are written exactly: the writer escapes < > & and writes CR as
+ * &#13;; characters XML 1.0 cannot carry become U+FFFD and are counted.
+ * Output goes to a file descriptor through one large buffer; a write error
+ * (ENOSPC, EPIPE, ...) is kept and reported by the next call.
+ */
+#ifndef CSVPACK_XML_DOC_H
+#define CSVPACK_XML_DOC_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "record.h"
+#include "xml_names.h"
+
+struct xml_sink {
+	int fd;
+	int error;         /* errno of the first failed write */
+	uint64_t bytes;    /* written to fd */
+	struct buf pending;
+};
+
+struct xml_doc {
+	struct xml_sink sink;
+	void *writer;      /* xmlTextWriterPtr */
+	struct xml_names names;
+	struct buf clean;  /* a value with bad characters replaced */
+	uint64_t replaced; /* characters replaced in this document */
+	uint64_t first_replaced_line;
+};
+
+void xml_doc_init(struct xml_doc *d);
+void xml_doc_free(struct xml_doc *d);
+/* Starts a document on fd.  Returns 0 or -1 (errno set). */
+int xml_doc_begin(struct xml_doc *d, int fd, const char *source,
+    uint64_t sid);
+/* Sets the column names for the rows that follow (see xml_names.h). */
+int xml_doc_columns(struct xml_doc *d, const struct field *header,
+    uint32_t ncols, uint32_t total);
+int xml_doc_row(struct xml_doc *d, uint64_t line, const struct field *f,
+    uint32_t n);
+/* Ends the document and flushes it to fd.  Returns 0 or -1 (errno set). */
+int xml_doc_end(struct xml_doc *d);
+
+/* Replaces characters XML 1.0 cannot carry (U+0000-U+0008, U+000B,
+ * U+000C, U+000E-U+001F, U+FFFE, U+FFFF) by U+FFFD.  Returns s itself when
+ * there are none, else the cleaned copy in out (NUL-terminated); *count
+ * gets the number replaced; NULL when out of memory. */
+const char *xml_clean_value(const char *s, size_t len, struct buf *out,
+    uint64_t *count);
+
+#endif

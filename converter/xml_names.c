@@ -1,0 +1,210 @@
+/*
+ * xml_names.c - see xml_names.h.  The character classes are the productions
+ * NameStartChar and NameChar of XML 1.0, fifth edition, section 2.3.
+ */
+#include "xml_names.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ':' is a NameStartChar in XML 1.0, but the spec maps it to '_' (a name
+ * with ':' means namespaces to every XML tool), so it is left out here. */
+static int
+is_name_start(uint32_t c)
+{
+	return (c >= 'A' && c <= 'Z') || c == '_' || (c >= 'a' && c <= 'z') ||
+	    (c >= 0xC0 && c <= 0xD6) || (c >= 0xD8 && c <= 0xF6) ||
+	    (c >= 0xF8 && c <= 0x2FF) || (c >= 0x370 && c <= 0x37D) ||
+	    (c >= 0x37F && c <= 0x1FFF) || (c >= 0x200C && c <= 0x200D) ||
+	    (c >= 0x2070 && c <= 0x218F) || (c >= 0x2C00 && c <= 0x2FEF) ||
+	    (c >= 0x3001 && c <= 0xD7FF) || (c >= 0xF900 && c <= 0xFDCF) ||
+	    (c >= 0xFDF0 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0xEFFFF);
+}
+
+static int
+is_name_char(uint32_t c)
+{
+	return is_name_start(c) || c == '-' || c == '.' ||
+	    (c >= '0' && c <= '9') || c == 0xB7 ||
+	    (c >= 0x300 && c <= 0x36F) || (c >= 0x203F && c <= 0x2040);
+}
+
+/* Decodes one UTF-8 character at s (valid UTF-8 assumed, but bounds are
+ * kept); returns its length and sets *cp.  A bad byte reads as U+FFFD. */
+static size_t
+utf8_next(const unsigned char *s, size_t left, uint32_t *cp)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 1;
+	if (n == 1 || n > left) {
+		*cp = 0xFFFD;
+		return 1;
+	}
+	*cp = s[0] & (0xFF >> (n + 1));
+	for (i = 1; i < n; i++)
+		*cp = (*cp << 6) | (s[i] & 0x3F);
+	return n;
+}
+
+int
+xml_name_sanitize(struct buf *out, const char *s, size_t len, uint32_t column)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	uint32_t c;
+	char field[24];
+
+	if (len == 0) {
+		snprintf(field, sizeof(field), "field%u", column);
+		return buf_append(out, field, strlen(field) + 1);
+	}
+	/* Replacing comes first: "@x" becomes "_x", which needs no prefix;
+	 * "1x" and "-x" keep their first character and get one. */
+	utf8_next(p, len, &c);
+	if (is_name_char(c) && !is_name_start(c) && buf_append(out, "_", 1) < 0)
+		return -1;
+	while (i < len) {
+		n = utf8_next(p + i, len - i, &c);
+		if (is_name_char(c)) {
+			if (buf_append(out, p + i, n) < 0)
+				return -1;
+		} else if (buf_append(out, "_", 1) < 0) {
+			return -1;
+		}
+		i += n;
+	}
+	return buf_append(out, "", 1);
+}
+
+void
+xml_names_init(struct xml_names *n)
+{
+	memset(n, 0, sizeof(*n));
+	buf_init(&n->bytes, 0);
+	buf_init(&n->key, 0);
+}
+
+void
+xml_names_free(struct xml_names *n)
+{
+	buf_free(&n->bytes);
+	buf_free(&n->key);
+	free(n->offset);
+	free(n->name);
+	memset(n, 0, sizeof(*n));
+}
+
+/* The header as one byte string, to tell whether it changed. */
+static int
+make_key(struct buf *key, const struct field *header, uint32_t ncols,
+    uint32_t total)
+{
+	uint32_t i;
+
+	buf_reset(key);
+	if (buf_append_u32(key, total) < 0)
+		return -1;
+	for (i = 0; i < ncols; i++)
+		if (buf_append_u32(key, header[i].len) < 0 ||
+		    buf_append(key, header[i].s, header[i].len) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+taken(const struct xml_names *n, uint32_t upto, const char *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < upto; i++)
+		if (strcmp((const char *)n->bytes.data + n->offset[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Makes column i's name unique among columns 0..i-1 by a _K suffix. */
+static int
+dedupe(struct xml_names *n, uint32_t i)
+{
+	size_t start = n->offset[i], base_len;
+	char suffix[16];
+	uint32_t k;
+
+	if (!taken(n, i, (const char *)n->bytes.data + start))
+		return 0;
+	base_len = n->bytes.len - start - 1;
+	for (k = 2;; k++) {
+		n->bytes.len = start + base_len;
+		snprintf(suffix, sizeof(suffix), "_%u", k);
+		if (buf_append(&n->bytes, suffix, strlen(suffix) + 1) < 0)
+			return -1;
+		if (!taken(n, i, (const char *)n->bytes.data + start))
+			return 0;
+	}
+}
+
+static int
+grow(struct xml_names *n, uint32_t total)
+{
+	size_t *o;
+	const char **p;
+
+	if (total <= n->cap)
+		return 0;
+	o = realloc(n->offset, total * sizeof(*o));
+	if (o)
+		n->offset = o;
+	p = realloc(n->name, total * sizeof(*p));
+	if (p)
+		n->name = p;
+	if (!o || !p)
+		return -1;
+	n->cap = total;
+	return 0;
+}
+
+int
+xml_names_build(struct xml_names *n, const struct field *header,
+    uint32_t ncols, uint32_t total)
+{
+	struct buf key;
+	uint32_t i;
+
+	buf_init(&key, 0);
+	if (make_key(&key, header, ncols, total) < 0)
+		goto nomem;
+	if (n->key.len == key.len && n->count == total &&
+	    memcmp(n->key.data, key.data, key.len) == 0) {
+		buf_free(&key);
+		return 0;
+	}
+	buf_free(&n->key);
+	n->key = key;
+	if (grow(n, total) < 0)
+		goto fail;
+	buf_reset(&n->bytes);
+	for (i = 0; i < total; i++) {
+		n->offset[i] = n->bytes.len;
+		if (xml_name_sanitize(&n->bytes, i < ncols ? header[i].s : "",
+		    i < ncols ? header[i].len : 0, i + 1) < 0 ||
+		    dedupe(n, i) < 0)
+			goto fail;
+	}
+	for (i = 0; i < total; i++)
+		n->name[i] = (const char *)n->bytes.data + n->offset[i];
+	n->count = total;
+	return 0;
+nomem:
+	buf_free(&key);
+	return -1;
+fail:
+	buf_reset(&n->key);
+	n->count = 0;
+	return -1;
+}

@@ -1,0 +1,37 @@
+/*
+ * archive.h - one durable NNNNNN.tgz from staged XML documents.
+ *
+ * The archive is written under a hidden temporary name in the output
+ * directory, fsync'd, renamed into its final name and the directory
+ * fsync'd: whatever happens, a final name holds a complete archive or
+ * nothing (spec guarantee 4).  The documents are not touched; the caller
+ * deletes them once this returns 0.
+ */
+#ifndef CSVPACK_ARCHIVE_H
+#define CSVPACK_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct archive_dirs {
+	int out_fd;           /* the output directory */
+	const char *out_path;
+	int staging_fd;       /* where the documents are */
+	const char *staging_path;
+};
+
+/* Packs documents sids[0..n) (NNNNNN.xml in staging) into out/name.
+ * Returns 0 and the archive's size in *bytes, or -1 after printing why
+ * (errno kept: ENOSPC and EFBIG mean the disk or a limit is full). */
+int archive_build(const struct archive_dirs *dirs, const char *name,
+    const uint64_t *sids, size_t n, int level, int64_t mtime,
+    uint64_t *bytes);
+
+/* "NNNNNN.tgz" or "PREFIX-NNNNNN.tgz". */
+void archive_name(char *buf, size_t size, const char *prefix, uint64_t num);
+/* The highest archive number in the output directory (0 if none), after
+ * removing temporary archives an interrupted run left.  -1 on error. */
+int archive_scan(int out_fd, const char *out_path, const char *prefix,
+    uint64_t *highest);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * csvpack-producer - reads CSV inputs and writes them into the pipeline's
+ * ring as CHUNK records of at most R rows each, one future XML document per
+ * record, then an END record.
+ *
+ * A chunk also ends before it would outgrow what one ring record may carry,
+ * so a wide table makes smaller documents rather than an overflow.  A full
+ * ring blocks the push: that is the back-pressure that keeps memory flat.
+ * On bad input, the rows before it are still pushed and the END record
+ * says the stream stopped early; the exit status is 65.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "input.h"
+#include "msg.h"
+#include "options.h"
+#include "pipeline.h"
+#include "record.h"
+#include "signals.h"
+
+struct producer {
+	const struct options *opt;
+	struct pipeline pipe;
+	struct buf chunk;
+	uint64_t sid;        /* of the chunk being built */
+	uint32_t nrows;      /* rows in it */
+	uint64_t max_record;
+};
+
+/* Status of a failed push, printed. */
+static int
+push_failed(struct producer *pr, int rc)
+{
+	int sig;
+
+	if (rc == RING_STOPPED && pr->pipe.peer_died)
+		return EXIT_FAIL;
+	if (rc == RING_STOPPED && (sig = pipeline_stop_signal(&pr->pipe)))
+		return 128 + sig;
+	if (rc == RING_ERROR)
+		msg_warn_errno("ring");
+	else
+		msg_warn("ring: cannot push a record (status %d)", rc);
+	return EXIT_FAIL;
+}
+
+static int
+flush_chunk(struct producer *pr)
+{
+	int rc;
+
+	if (pr->nrows == 0)
+		return 0;
+	chunk_finish(&pr->chunk, pr->nrows);
+	rc = pipeline_push(&pr->pipe, REC_CHUNK, pr->chunk.data, pr->chunk.len);
+	if (rc != RING_OK)
+		return push_failed(pr, rc);
+	atomic_fetch_add(&pr->pipe.sh->count.rows, pr->nrows);
+	pr->sid++;
+	pr->nrows = 0;
+	return 0;
+}
+
+static int
+add_row(struct producer *pr, struct input *in, const struct field *f,
+    uint32_t n, uint64_t line)
+{
+	size_t size = chunk_row_size(f, n);
+	int rc;
+
+	if (pr->nrows > 0 && (pr->nrows >= pr->opt->rows ||
+	    pr->chunk.len + size > pr->max_record) && (rc = flush_chunk(pr)))
+		return rc;
+	if (pr->nrows == 0 &&
+	    chunk_begin(&pr->chunk, pr->sid, in->name, in->header, in->ncols) < 0)
+		goto nomem;
+	if (pr->chunk.len + size > pr->max_record) {
+		msg_data(in->name, line, "row and header take %zu bytes, more "
+		    "than one ring record carries (%llu); raise --ring-size",
+		    pr->chunk.len + size, (unsigned long long)pr->max_record);
+		return EXIT_DATA;
+	}
+	if (chunk_add_row(&pr->chunk, line, f, n) < 0)
+		goto nomem;
+	pr->nrows++;
+	return 0;
+nomem:
+	msg_warn("%s: out of memory", in->name);
+	return EXIT_FAIL;
+}
+
+/* Pushes every row of one input.  Returns 0 or an exit status. */
+static int
+produce_input(struct producer *pr, const char *name)
+{
+	struct input in;
+	const struct field *f;
+	uint32_t n;
+	uint64_t line, counted = 0;
+	int rc;
+
+	rc = input_open(&in, name, pr->opt, pr->max_record);
+	while (rc == 0) {
+		if (pipeline_stop_signal(&pr->pipe)) {
+			rc = 128 + pipeline_stop_signal(&pr->pipe);
+			break;
+		}
+		rc = input_next(&in, &f, &n, &line);
+		if (rc == 0)
+			break;
+		if (rc == 1)
+			rc = add_row(pr, &in, f, n, line);
+		atomic_fetch_add(&pr->pipe.sh->count.csv_bytes,
+		    input_bytes(&in) - counted);
+		counted = input_bytes(&in);
+	}
+	/* The rows before a failure are good: send them on. */
+	if (rc == 0 || rc == EXIT_DATA || rc > 128) {
+		int frc = flush_chunk(pr);
+		if (frc && rc == 0)
+			rc = frc;
+	}
+	atomic_fetch_add(&pr->pipe.sh->count.inputs, 1);
+	input_close(&in);
+	return rc;
+}
+
+static int
+push_end(struct producer *pr, uint32_t flags)
+{
+	int rc = pipeline_push(&pr->pipe, REC_END, &flags, sizeof(flags));
+
+	return rc == RING_OK ? 0 : push_failed(pr, rc);
+}
+
+static int
+run(struct producer *pr)
+{
+	static char *stdin_only[] = { "-" };
+	char **inputs = pr->opt->ninputs ? pr->opt->inputs : stdin_only;
+	int i, n = pr->opt->ninputs ? pr->opt->ninputs : 1;
+	int rc = 0, erc;
+
+	for (i = 0; i < n && rc == 0; i++)
+		rc = produce_input(pr, inputs[i]);
+	if (rc == 0 || rc == EXIT_DATA || rc > 128) {
+		/* A stopped producer still closes the stream in order. */
+		pr->pipe.interruptible = 0;
+		erc = push_end(pr, rc == EXIT_DATA ? END_DATA_ERROR :
+		    rc > 128 ? END_STOPPED : 0);
+		if (erc)
+			rc = erc;
+	}
+	return rc;
+}
+
+/* --validate: the options parsed; can every input be opened? */
+static int
+validate_inputs(const struct options *o)
+{
+	int i, fd, rc = 0;
+
+	for (i = 0; i < o->ninputs; i++) {
+		if (strcmp(o->inputs[i], "-") == 0)
+			continue;
+		fd = open(o->inputs[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			msg_warn_errno("%s", o->inputs[i]);
+			rc = EXIT_FAIL;
+			continue;
+		}
+		close(fd);
+	}
+	return rc;
+}
+
+static int
+cleanup(const struct options *o)
+{
+	if (!o->ninputs) {
+		msg_warn("--cleanup needs the pipeline's name");
+		return EXIT_USAGE;
+	}
+	if (!pipeline_name_valid(o->inputs[0])) {
+		msg_warn("--cleanup: '%s' is not a pipeline name", o->inputs[0]);
+		return EXIT_USAGE;
+	}
+	pipeline_remove(o->inputs[0]);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct producer pr;
+	int rc;
+
+	msg_init(argv[0]);
+	rc = options_parse(&opt, argc, argv);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	msg_quiet(opt.quiet);
+	if (opt.cleanup)
+		return cleanup(&opt);
+	if (opt.validate)
+		return validate_inputs(&opt);
+	if (!opt.name) {
+		msg_warn("--name is required when a stage runs alone "
+		    "(the csvpack launcher picks one)");
+		return EXIT_USAGE;
+	}
+	if (signals_install() < 0) {
+		msg_warn_errno("sigaction");
+		return EXIT_FAIL;
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.opt = &opt;
+	pr.sid = 1;
+	if (pipeline_attach(&pr.pipe, opt.name, opt.ring_size,
+	    STAGE_PRODUCER) < 0)
+		return EXIT_FAIL;
+	pr.pipe.interruptible = 1;
+	pr.max_record = ring_max_payload(&pr.pipe.ring);
+	buf_init(&pr.chunk, 0);
+	rc = run(&pr);
+	buf_free(&pr.chunk);
+	pipeline_detach(&pr.pipe, rc == 0 || rc == EXIT_DATA || rc > 128,
+	    rc == EXIT_FAIL);
+	return rc;
+}

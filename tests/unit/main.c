@@ -1,0 +1,28 @@
+/*
+ * The unit-test runner: every suite in one SRunner.  CK_RUN_SUITE selects
+ * one suite by name (Check's own variable), CK_DEFAULT_TIMEOUT bounds each
+ * test, so a hung multi-process test fails instead of hanging the run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "suites.h"
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(ring_suite());
+	int failed;
+
+	srunner_add_suite(sr, event_suite());
+	srunner_add_suite(sr, csv_suite());
+	srunner_add_suite(sr, record_suite());
+	srunner_add_suite(sr, names_suite());
+	srunner_add_suite(sr, tar_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	printf("unit: %d passed, %d failed\n",
+	    srunner_ntests_run(sr) - failed, failed);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,14 @@
+/* The Check suites of the unit tests; main.c runs them all. */
+#ifndef CSVPACK_SUITES_H
+#define CSVPACK_SUITES_H
+
+#include <check.h>
+
+Suite *ring_suite(void);
+Suite *event_suite(void);
+Suite *csv_suite(void);
+Suite *record_suite(void);
+Suite *names_suite(void);
+Suite *tar_suite(void);
+
+#endif
