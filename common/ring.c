@@ -114,10 +114,15 @@ ring_try_push(struct ring *r, uint32_t type, const void *p, size_t len)
 	if (w + need - rd > r->capacity)
 		return RING_AGAIN;
 	if (pad) {
-		/* The record goes to offset 0 first, the padding that leads
-		 * the consumer to it is published last. */
+		/* The record goes to offset 0 first; the padding that leads
+		 * the consumer to it is published last.  Its slot was zeroed
+		 * by the previous push, and nothing follows it to zero. */
+		struct rec_header *h = header_at(r, w);
+
 		put_record(r, w + pad, type, p, size);
-		put_record(r, w, RING_PAD, NULL, pad);
+		h->type = RING_PAD;
+		atomic_store_explicit(&h->size, (uint32_t)pad,
+		    memory_order_release);
 	} else {
 		put_record(r, w, type, p, size);
 	}
@@ -150,8 +155,8 @@ ring_try_peek(struct ring *r, struct ring_rec *rec)
 			return RING_CORRUPT;
 		if (h->type != RING_PAD)
 			break;
-		if (size != r->capacity - off)
-			return RING_CORRUPT;
+		if (off == 0 || size != r->capacity - off)
+			return RING_CORRUPT; /* padding never fills the area */
 		atomic_store_explicit(&r->ctl->read_pos, rd + size,
 		    memory_order_release);
 	}
