@@ -106,6 +106,7 @@ produce_input(struct producer *pr, const char *name)
 	int rc;
 
 	rc = input_open(&in, name, pr->opt, pr->max_record);
+	atomic_fetch_add(&pr->pipe.sh->count.inputs, 1);
 	while (rc == 0) {
 		if (pipeline_stop_signal(&pr->pipe)) {
 			rc = 128 + pipeline_stop_signal(&pr->pipe);
@@ -126,7 +127,6 @@ produce_input(struct producer *pr, const char *name)
 		if (frc && rc == 0)
 			rc = frc;
 	}
-	atomic_fetch_add(&pr->pipe.sh->count.inputs, 1);
 	input_close(&in);
 	return rc;
 }
