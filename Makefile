@@ -118,4 +118,22 @@ install: all
 clean:
 	rm -rf build bin out
 
+# libFuzzer over the CSV reader and the XML writer; SECONDS bounds the run.
+FUZZ := build/fuzz/fuzz_csv_xml
+FUZZ_SRC := tests/fuzz/fuzz_csv_xml.c common/csv.c common/buf.c \
+	converter/xml_doc.c converter/xml_names.c
+SECONDS ?= 60
+$(FUZZ): $(FUZZ_SRC) $(wildcard common/*.h converter/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Icommon -Iconverter $(PKG_CFLAGS) -o $@ $(FUZZ_SRC) $(PKG_LIBS)
+
+fuzz: deps
+	@command -v clang >/dev/null || scripts/install-deps --with-extras
+	@$(MAKE) --no-print-directory $(FUZZ)
+	@mkdir -p build/fuzz/corpus
+	$(FUZZ) -max_total_time=$(SECONDS) -max_len=65536 -timeout=10 \
+		-print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus
+
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -44,7 +44,8 @@ sink_write(void *ctx, const char *p, int len)
 
 	if (s->error)
 		return -1;
-	if (s->pending.len + (size_t)len > SINK_SIZE && sink_flush(s) < 0)
+	if (s->fd >= 0 && s->pending.len + (size_t)len > SINK_SIZE &&
+	    sink_flush(s) < 0)
 		return -1;
 	if (buf_append(&s->pending, p, (size_t)len) < 0) {
 		s->error = ENOMEM;
@@ -178,7 +179,7 @@ xml_doc_end(struct xml_doc *d)
 		return failed(d);
 	xmlFreeTextWriter(w);
 	d->writer = NULL;
-	if (d->sink.error || sink_flush(&d->sink) < 0)
+	if (d->sink.error || (d->sink.fd >= 0 && sink_flush(&d->sink) < 0))
 		return failed(d);
 	return 0;
 }

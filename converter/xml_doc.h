@@ -38,7 +38,9 @@ struct xml_doc {
 
 void xml_doc_init(struct xml_doc *d);
 void xml_doc_free(struct xml_doc *d);
-/* Starts a document on fd.  Returns 0 or -1 (errno set). */
+/* Starts a document on fd.  With fd -1 the document stays in memory, in
+ * d->sink.pending, until the next xml_doc_begin (for tests and fuzzing).
+ * Returns 0 or -1 (errno set). */
 int xml_doc_begin(struct xml_doc *d, int fd, const char *source,
     uint64_t sid);
 /* Sets the column names for the rows that follow (see xml_names.h). */
