@@ -4,6 +4,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@
 static const char *const ev_suffix[EV_COUNT] = {
 	"data", "space", "converted", "packed",
 };
+
+static int map_segment(struct pipeline *p, int fd, size_t len);
+static int live_stage(const struct pipeline_shared *sh, int *died);
 
 _Static_assert(sizeof(struct pipeline_shared) <= HEADER_SIZE,
     "the shared header must fit its page");
@@ -78,6 +82,78 @@ make_names(struct pipeline *p, const char *name)
 }
 
 int
+pipeline_cleanup(const char *name)
+{
+	struct pipeline p;
+	struct stat st;
+	int fd, s, died;
+
+	memset(&p, 0, sizeof(p));
+	make_names(&p, name);
+	fd = shm_open(p.shm_name, O_RDWR, 0);
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= HEADER_SIZE &&
+	    map_segment(&p, fd, HEADER_SIZE) == 0) {
+		if (p.sh->magic == PIPELINE_MAGIC &&
+		    (s = live_stage(p.sh, &died)) >= 0) {
+			msg_warn("pipeline %s is running (its %s is pid %ld); "
+			    "not removed", name, stage_name(s),
+			    (long)atomic_load(&p.sh->stage[s].pid));
+			munmap(p.sh, p.map_len);
+			close(fd);
+			return -1;
+		}
+		munmap(p.sh, p.map_len);
+	}
+	if (fd >= 0)
+		close(fd);
+	return pipeline_remove(name);
+}
+
+int
+pipeline_cleanup_all(void)
+{
+	char prefix[64], name[PIPELINE_NAME_MAX + 1];
+	struct dirent *e;
+	DIR *d = opendir("/dev/shm");
+	int removed = 0, busy = 0;
+	size_t plen;
+
+	if (!d) {
+		msg_warn_errno("/dev/shm");
+		return -1;
+	}
+	snprintf(prefix, sizeof(prefix), "csvpack-%lu-", (unsigned long)getuid());
+	plen = strlen(prefix);
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		size_t len;
+
+		if (strncmp(n, "sem.", 4) == 0)
+			n += 4;
+		if (strncmp(n, prefix, plen) != 0)
+			continue;
+		n += plen;
+		len = strcspn(n, ".");
+		if (strchr(n, '.')) {
+			/* a semaphore: NAME.suffix; NAME may hold dots */
+			len = (size_t)(strrchr(n, '.') - n);
+		}
+		if (len == 0 || len > PIPELINE_NAME_MAX)
+			continue;
+		memcpy(name, n, len);
+		name[len] = '\0';
+		if (!pipeline_name_valid(name))
+			continue;
+		if (pipeline_cleanup(name) < 0)
+			busy++;
+		else
+			removed++;
+	}
+	closedir(d);
+	return busy ? -1 : removed;
+}
+
+int
 pipeline_remove(const char *name)
 {
 	struct pipeline p;
@@ -110,13 +186,15 @@ open_events(struct pipeline *p, int create)
 	int i;
 
 	for (i = 0; i < EV_COUNT; i++) {
-		if (event_open(&p->ev[i], p->ev_name[i], create) < 0) {
-			if (create && errno == EEXIST)
-				msg_warn("%s: left over from an earlier run; "
-				    "remove it with: csvpack --cleanup %s",
-				    p->ev_name[i], p->name);
-			else
-				msg_warn_errno("sem_open %s", p->ev_name[i]);
+		/* The creator made the segment with O_EXCL, so it owns the
+		 * name: a semaphore already there is a leftover of a run
+		 * whose segment is gone, and is replaced. */
+		if (create && event_open(&p->ev[i], p->ev_name[i], 1) < 0 &&
+		    errno == EEXIST)
+			event_unlink(p->ev_name[i]);
+		if (!p->ev[i].sem &&
+		    event_open(&p->ev[i], p->ev_name[i], create) < 0) {
+			msg_warn_errno("sem_open %s", p->ev_name[i]);
 			return -1;
 		}
 	}
@@ -228,6 +306,28 @@ register_stage(struct pipeline *p)
 	return 0;
 }
 
+/* Who holds the segment: the first stage whose process lives (-1 if none),
+ * and whether some stage died without finishing. */
+static int
+live_stage(const struct pipeline_shared *sh, int *died)
+{
+	int s, state;
+	pid_t pid;
+
+	*died = 0;
+	for (s = 0; s < STAGE_COUNT; s++) {
+		pid = (pid_t)atomic_load(&sh->stage[s].pid);
+		state = atomic_load(&sh->stage[s].state);
+		if (pid == 0 || state == STAGE_DONE)
+			continue;
+		if (state == STAGE_RUNNING &&
+		    proc_alive(pid, atomic_load(&sh->stage[s].start_time)))
+			return s;
+		*died = 1;
+	}
+	return -1;
+}
+
 static void
 unmap_all(struct pipeline *p)
 {
@@ -240,26 +340,56 @@ unmap_all(struct pipeline *p)
 	p->sh = NULL;
 }
 
+/* A segment whose stages died, all of them, is a leftover (its launcher
+ * was killed too): it is removed so that this run can start afresh. */
+static int
+remove_if_stale(struct pipeline *p)
+{
+	int died;
+
+	if (live_stage(p->sh, &died) >= 0 || !died)
+		return 0;
+	msg_warn("pipeline %s: removing what a dead run left in /dev/shm",
+	    p->name);
+	unmap_all(p);
+	pipeline_remove(p->name);
+	return 1;
+}
+
 int
 pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
     enum stage self)
 {
-	int fd, created = 0;
+	int fd, created, tries;
 
 	memset(p, 0, sizeof(*p));
 	p->self = self;
 	make_names(p, name);
-	fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd >= 0)
-		created = 1;
-	else if (errno == EEXIST)
-		fd = shm_open(p->shm_name, O_RDWR, 0);
-	if (fd < 0) {
-		msg_warn_errno("shm_open %s", p->shm_name);
+	for (tries = 0; tries < 3; tries++) {
+		created = 0;
+		fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			created = 1;
+		else if (errno == EEXIST)
+			fd = shm_open(p->shm_name, O_RDWR, 0);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* removed between our two opens */
+		if (fd < 0) {
+			msg_warn_errno("shm_open %s", p->shm_name);
+			return -1;
+		}
+		if ((created ? create_segment(p, fd, ring_size) :
+		    join_segment(p, fd)) < 0)
+			goto fail;
+		if (created || !remove_if_stale(p))
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (!p->sh) {
+		msg_warn("%s: cannot attach", p->shm_name);
 		return -1;
 	}
-	if ((created ? create_segment(p, fd, ring_size) : join_segment(p, fd)) < 0)
-		goto fail;
 	close(fd);
 	fd = -1;
 	ring_set_events(&p->ring, &p->ev[EV_DATA], &p->ev[EV_SPACE]);

@@ -94,6 +94,12 @@ void pipeline_detach(struct pipeline *p, int ok, int broken);
 /* Removes the names of pipeline NAME (this user's).  Returns how many
  * objects were removed. */
 int pipeline_remove(const char *name);
+/* Removes pipeline NAME's objects unless one of its stages still runs
+ * (then prints which and returns -1). */
+int pipeline_cleanup(const char *name);
+/* pipeline_cleanup() for every pipeline of this user in /dev/shm.  Returns
+ * how many were removed, or -1 if some still run. */
+int pipeline_cleanup_all(void);
 
 /* Checks the other stages: returns 0 if none has died, else -1 after
  * printing which one (and sets p->peer_died). */

@@ -27,6 +27,10 @@ signals_install(void)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigaction(sigs[i], &sa, NULL) < 0)
 			return -1;
+	/* A write past RLIMIT_FSIZE then fails with EFBIG, reported like a
+	 * full disk, instead of killing the stage. */
 	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGXFSZ, &sa, NULL) < 0)
+		return -1;
 	return sigaction(SIGPIPE, &sa, NULL);
 }

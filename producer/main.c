@@ -180,19 +180,20 @@ validate_inputs(const struct options *o)
 	return rc;
 }
 
+/* --cleanup [NAME]: remove what dead pipelines left in /dev/shm; a
+ * running pipeline's objects are never touched. */
 static int
 cleanup(const struct options *o)
 {
-	if (!o->ninputs) {
-		msg_warn("--cleanup needs the pipeline's name");
+	const char *name = o->name ? o->name : o->ninputs ? o->inputs[0] : NULL;
+
+	if (!name)
+		return pipeline_cleanup_all() < 0 ? EXIT_FAIL : 0;
+	if (!pipeline_name_valid(name)) {
+		msg_warn("--cleanup: '%s' is not a pipeline name", name);
 		return EXIT_USAGE;
 	}
-	if (!pipeline_name_valid(o->inputs[0])) {
-		msg_warn("--cleanup: '%s' is not a pipeline name", o->inputs[0]);
-		return EXIT_USAGE;
-	}
-	pipeline_remove(o->inputs[0]);
-	return 0;
+	return pipeline_cleanup(name) < 0 ? EXIT_FAIL : 0;
 }
 
 int
