@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#define NROWS_OFFSET (8 + 4)
+#define NROWS_OFFSET (8 + 8 + 4)
 
 static int
 put_string(struct buf *b, const char *s, uint32_t len)
@@ -18,13 +18,13 @@ put_string(struct buf *b, const char *s, uint32_t len)
 }
 
 int
-chunk_begin(struct buf *b, uint64_t sid, const char *source,
-    const struct field *header, uint32_t ncols)
+chunk_begin(struct buf *b, uint64_t sid, uint64_t first_row,
+    const char *source, const struct field *header, uint32_t ncols)
 {
 	uint32_t i;
 
 	buf_reset(b);
-	if (buf_append_u64(b, sid) < 0 ||
+	if (buf_append_u64(b, sid) < 0 || buf_append_u64(b, first_row) < 0 ||
 	    buf_append_u32(b, ncols) < 0 || buf_append_u32(b, 0) < 0 ||
 	    put_string(b, source, (uint32_t)strlen(source)) < 0)
 		return -1;
@@ -99,7 +99,7 @@ chunk_open(struct chunk *c, const void *data, size_t len,
 
 	c->p = data;
 	c->end = c->p + len;
-	if (take(c, &c->sid, 8) < 0 ||
+	if (take(c, &c->sid, 8) < 0 || take(c, &c->first_row, 8) < 0 ||
 	    take(c, &c->ncols, 4) < 0 || take(c, &c->nrows, 4) < 0 ||
 	    take_string(c, &c->source) < 0 || c->ncols > max_cols)
 		return -1;

@@ -2,11 +2,13 @@
  * record.h - what the producer puts in the ring and the converter takes out.
  *
  * A CHUNK record is one future XML document: up to R data rows of one
- * input, with the input's name and header.  Layout (native byte order: the
+ * input, with the input's name and header.  Its rows are consecutive data
+ * rows of the input, the first being number first_row (from 1, the header
+ * not counted): the journal tracks documents by these numbers.  Layout (native byte order: the
  * ring never leaves the host), each string followed by a NUL so readers use
  * it in place:
  *
- *   u64 sid, u32 ncols, u32 nrows
+ *   u64 sid, u64 first_row, u32 ncols, u32 nrows
  *   u32 len, source[len], NUL
  *   ncols x { u32 len, name[len], NUL }
  *   nrows x { u64 line, u32 nfields, nfields x { u32 len, value[len], NUL } }
@@ -42,8 +44,8 @@ struct field {
 
 /* Building (producer).  chunk_begin resets b and writes the fixed part;
  * chunk_add_row appends a row; chunk_finish patches the row count in. */
-int chunk_begin(struct buf *b, uint64_t sid, const char *source,
-    const struct field *header, uint32_t ncols);
+int chunk_begin(struct buf *b, uint64_t sid, uint64_t first_row,
+    const char *source, const struct field *header, uint32_t ncols);
 /* Bytes chunk_add_row would add for a row of these fields. */
 size_t chunk_row_size(const struct field *fields, uint32_t nfields);
 int chunk_add_row(struct buf *b, uint64_t line, const struct field *fields,
@@ -53,6 +55,7 @@ void chunk_finish(struct buf *b, uint32_t nrows);
 /* Reading (converter). */
 struct chunk {
 	uint64_t sid;
+	uint64_t first_row;
 	uint32_t ncols, nrows;
 	struct field source;
 	const unsigned char *p, *end; /* the cursor */

@@ -153,3 +153,45 @@ fail:
 	free(list);
 	return -1;
 }
+
+long
+staging_clean(int dirfd, const char *path)
+{
+	DIR *d;
+	struct dirent *e;
+	struct stat st;
+	char doc[40];
+	uint64_t sid;
+	long docs = 0;
+	int fd = dup(dirfd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		msg_warn_errno("%s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((errno = 0, e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		size_t len = strlen(n);
+		int junk = 0;
+
+		if (parse_numbered(n, NULL, ".xml", &sid)) {
+			docs++;
+		} else if (parse_numbered(n, NULL, ".meta", &sid)) {
+			staging_doc_name(doc, sizeof(doc), sid);
+			junk = fstatat(dirfd, doc, &st, 0) < 0 && errno == ENOENT;
+		} else if (n[0] == '.' && len > 4 &&
+		    strcmp(n + len - 4, ".tmp") == 0) {
+			junk = 1;
+		}
+		if (junk && unlinkat(dirfd, n, 0) < 0 && errno != ENOENT) {
+			msg_warn_errno("%s/%s", path, n);
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return docs;
+}

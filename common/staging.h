@@ -5,6 +5,7 @@
  * staging into an archive's place never crosses a filesystem.
  *
  *   DIR/.csvpack-staging/NNNNNN.xml       a complete document
+ *   DIR/.csvpack-staging/NNNNNN.meta      its input and rows (journal.h)
  *   DIR/.csvpack-staging/.NNNNNN.xml.tmp  one being written
  */
 #ifndef CSVPACK_STAGING_H
@@ -26,6 +27,10 @@ void staging_doc_name(char *buf, size_t size, uint64_t sid);
 /* The sids of the complete documents in dir, sorted.  *sids is malloc'd.
  * Returns 0, or -1 after printing why. */
 int staging_list(int dirfd, const char *path, uint64_t **sids, size_t *n);
+/* Removes what a crashed converter left half-written: hidden temporary
+ * files, and NNNNNN.meta files without their document.  Returns how many
+ * complete documents remain, or -1 after printing why. */
+long staging_clean(int dirfd, const char *path);
 /* Parses "NNNNNN<suffix>" (6 or more digits); returns 1 and sets *num. */
 int parse_numbered(const char *name, const char *prefix, const char *suffix,
     uint64_t *num);

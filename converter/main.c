@@ -24,8 +24,10 @@
 #include <libxml/parser.h>
 
 #include "input.h"
+#include "journal.h"
 #include "msg.h"
 #include "options.h"
+#include "outlock.h"
 #include "pipeline.h"
 #include "record.h"
 #include "signals.h"
@@ -38,6 +40,7 @@ struct converter {
 	struct xml_doc doc;
 	char *staging;
 	int staging_fd;
+	int lock_fd;
 	struct field *fields;
 	uint32_t fields_cap;
 	uint64_t in_batch;   /* documents since the last handoff */
@@ -132,6 +135,22 @@ write_chunk(struct converter *cv, const struct ring_rec *rec, int fd,
 	return 0;
 }
 
+/* The document's input and rows, for the journal; written before the
+ * document's rename, so a complete document always has it. */
+static int
+write_meta(struct converter *cv, const struct chunk *c)
+{
+	struct doc_meta m;
+
+	if (c->source.len >= sizeof(m.source))
+		return errno = ENAMETOOLONG, -1;
+	m.sid = c->sid;
+	m.first_row = c->first_row;
+	m.last_row = c->first_row + c->nrows - 1;
+	memcpy(m.source, c->source.s, (size_t)c->source.len + 1);
+	return meta_write(cv->staging_fd, &m);
+}
+
 /* One record -> staging/NNNNNN.xml, by way of a temporary name. */
 static int
 convert_record(struct converter *cv, const struct ring_rec *rec)
@@ -161,7 +180,8 @@ convert_record(struct converter *cv, const struct ring_rec *rec)
 		msg_warn_errno("%s/%s", cv->staging, final);
 		return EXIT_FAIL;
 	}
-	if (close(fd) < 0 || renameat(dfd, tmp, dfd, final) < 0) {
+	if (close(fd) < 0 || write_meta(cv, &c) < 0 ||
+	    renameat(dfd, tmp, dfd, final) < 0) {
 		msg_warn_errno("%s/%s", cv->staging, final);
 		unlinkat(dfd, tmp, 0);
 		return EXIT_FAIL;
@@ -199,8 +219,20 @@ static int
 run(struct converter *cv)
 {
 	struct ring_rec rec;
+	long left;
 	int rc, sig;
 
+	/* Documents an interrupted run left are packed before any new one
+	 * is written (spec guarantee 6). */
+	left = staging_clean(cv->staging_fd, cv->staging);
+	if (left < 0)
+		return EXIT_FAIL;
+	if (left > 0) {
+		msg_info("%s: packing %ld documents an earlier run left",
+		    cv->staging, left);
+		if ((rc = handoff(cv, 0)))
+			return rc;
+	}
 	for (;;) {
 		rc = pipeline_peek(&cv->pipe, &rec);
 		if (rc == RING_STOPPED && cv->pipe.peer_died)
@@ -309,8 +341,10 @@ main(int argc, char **argv)
 	cv.staging_fd = staging_open(opt.output, &cv.staging);
 	if (cv.staging_fd < 0)
 		return EXIT_FAIL;
-	if (pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
-	    STAGE_CONVERTER) < 0) {
+	cv.lock_fd = outlock_take(opt.output, opt.name);
+	if (cv.lock_fd < 0 || pipeline_attach(&cv.pipe, opt.name,
+	    opt.ring_size, STAGE_CONVERTER) < 0) {
+		outlock_release(cv.lock_fd, opt.output, 0);
 		close(cv.staging_fd);
 		free(cv.staging);
 		return EXIT_FAIL;
@@ -321,6 +355,7 @@ main(int argc, char **argv)
 	xml_doc_free(&cv.doc);
 	free(cv.fields);
 	free(cv.bad_source);
+	outlock_release(cv.lock_fd, opt.output, rc == 0 || rc > 128);
 	close(cv.staging_fd);
 	free(cv.staging);
 	xmlCleanupParser();

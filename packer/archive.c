@@ -114,7 +114,7 @@ out:
 int
 archive_build(const struct archive_dirs *dirs, const char *name,
     const uint64_t *sids, size_t n, int level, int64_t mtime,
-    uint64_t *bytes)
+    archive_commit_fn before_rename, void *arg, uint64_t *bytes)
 {
 	char tmp[300];
 	int fd, saved;
@@ -138,6 +138,8 @@ archive_build(const struct archive_dirs *dirs, const char *name,
 		goto fail;
 	}
 	fd = -1;
+	if (before_rename && before_rename(arg) != 0)
+		goto fail;
 	if (renameat(dirs->out_fd, tmp, dirs->out_fd, name) < 0) {
 		msg_warn_errno("%s/%s: rename", dirs->out_path, name);
 		goto fail;

@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "journal.h"
 #include "msg.h"
 #include "options.h"
+#include "outlock.h"
 #include "pipeline.h"
 #include "proc.h"
 #include "signals.h"
@@ -28,6 +30,7 @@ struct packer {
 	const struct options *opt;
 	struct pipeline pipe;
 	int attached;
+	int lock_fd;
 	struct archive_dirs dirs;
 	char *staging_path;
 	uint64_t next;         /* the next archive's number */
@@ -63,6 +66,12 @@ delete_documents(struct packer *pk, const uint64_t *sids, size_t n)
 			msg_warn_errno("%s/%s", pk->dirs.staging_path, name);
 			return -1;
 		}
+		meta_name(name, sizeof(name), sids[i]);
+		if (unlinkat(pk->dirs.staging_fd, name, 0) < 0 &&
+		    errno != ENOENT) {
+			msg_warn_errno("%s/%s", pk->dirs.staging_path, name);
+			return -1;
+		}
 	}
 	if (fsync(pk->dirs.staging_fd) < 0) {
 		msg_warn_errno("%s: fsync", pk->dirs.staging_path);
@@ -71,10 +80,48 @@ delete_documents(struct packer *pk, const uint64_t *sids, size_t n)
 	return 0;
 }
 
+/* What the journal gets for one archive, just before its rename. */
+struct journal_group {
+	struct packer *pk;
+	const char *archive;
+	const uint64_t *sids;
+	size_t n;
+};
+
+static int
+write_journal(void *arg)
+{
+	struct journal_group *g = arg;
+	struct packer *pk = g->pk;
+	struct doc_meta *docs;
+	size_t i;
+	int rc;
+
+	if (!pk->attached)
+		return 0; /* --dir: documents of no pipeline, no journal */
+	docs = calloc(g->n, sizeof(*docs));
+	if (!docs) {
+		msg_warn("out of memory");
+		return -1;
+	}
+	for (i = 0; i < g->n; i++)
+		if (meta_read(pk->dirs.staging_fd, g->sids[i], &docs[i]) < 0) {
+			/* Unknown rows: journaled as such, never skipped. */
+			memset(&docs[i], 0, sizeof(docs[i]));
+			docs[i].sid = g->sids[i];
+			strcpy(docs[i].source, "?");
+		}
+	rc = journal_append(pk->dirs.out_fd, pk->dirs.out_path, g->archive,
+	    docs, g->n);
+	free(docs);
+	return rc;
+}
+
 /* Packs every complete document in staging, B per archive, in sid order. */
 static int
 pack_staged(struct packer *pk)
 {
+	struct journal_group g;
 	uint64_t *sids, bytes;
 	size_t n, i, take;
 	char name[300];
@@ -86,8 +133,9 @@ pack_staged(struct packer *pk)
 	for (i = 0; i < n && rc == 0; i += take) {
 		take = n - i < pk->opt->batch ? n - i : pk->opt->batch;
 		archive_name(name, sizeof(name), pk->opt->prefix, pk->next);
+		g = (struct journal_group){ pk, name, sids + i, take };
 		if (archive_build(&pk->dirs, name, sids + i, take,
-		    pk->opt->level, pk->mtime, &bytes) < 0 ||
+		    pk->opt->level, pk->mtime, write_journal, &g, &bytes) < 0 ||
 		    delete_documents(pk, sids + i, take) < 0) {
 			rc = EXIT_FAIL;
 			break;
@@ -239,12 +287,12 @@ main(int argc, char **argv)
 		msg_warn_errno("sigaction");
 		return EXIT_FAIL;
 	}
-	if (open_dirs(&pk, NULL) < 0) {
-		close_dirs(&pk);
-		return EXIT_FAIL;
-	}
-	if (pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
+	pk.lock_fd = -1;
+	if (open_dirs(&pk, NULL) < 0 ||
+	    (pk.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
+	    pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
 	    STAGE_PACKER) < 0) {
+		outlock_release(pk.lock_fd, opt.output, 0);
 		close_dirs(&pk);
 		return EXIT_FAIL;
 	}
@@ -259,6 +307,7 @@ main(int argc, char **argv)
 		summary(&pk);
 	}
 	pipeline_detach(&pk.pipe, rc == 0 || rc > 128, rc != 0 && rc < 128);
+	outlock_release(pk.lock_fd, opt.output, rc == 0 || rc > 128);
 	close_dirs(&pk);
 	return rc;
 }

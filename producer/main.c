@@ -8,6 +8,12 @@
  * ring blocks the push: that is the back-pressure that keeps memory flat.
  * On bad input, the rows before it are still pushed and the END record
  * says the stream stopped early; the exit status is 65.
+ *
+ * Documents are numbered after the highest sid the output directory's
+ * journal and staging know, so sids never repeat in one directory.  With
+ * --resume, rows that the journal or staging already hold are skipped:
+ * rows are counted per input from 1, and a chunk holds consecutive rows
+ * only, so each document's range is exact.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +24,7 @@
 
 #include "buf.h"
 #include "input.h"
+#include "journal.h"
 #include "msg.h"
 #include "options.h"
 #include "pipeline.h"
@@ -30,7 +37,10 @@ struct producer {
 	struct buf chunk;
 	uint64_t sid;        /* of the chunk being built */
 	uint32_t nrows;      /* rows in it */
+	uint64_t next_row;   /* the row number that may join it */
 	uint64_t max_record;
+	struct coverage done; /* --resume: rows archived or staged */
+	uint64_t skipped;
 };
 
 /* Status of a failed push, printed. */
@@ -69,16 +79,17 @@ flush_chunk(struct producer *pr)
 
 static int
 add_row(struct producer *pr, struct input *in, const struct field *f,
-    uint32_t n, uint64_t line)
+    uint32_t n, uint64_t line, uint64_t row)
 {
 	size_t size = chunk_row_size(f, n);
 	int rc;
 
 	if (pr->nrows > 0 && (pr->nrows >= pr->opt->rows ||
-	    pr->chunk.len + size > pr->max_record) && (rc = flush_chunk(pr)))
+	    pr->chunk.len + size > pr->max_record || row != pr->next_row) &&
+	    (rc = flush_chunk(pr)))
 		return rc;
-	if (pr->nrows == 0 &&
-	    chunk_begin(&pr->chunk, pr->sid, in->name, in->header, in->ncols) < 0)
+	if (pr->nrows == 0 && chunk_begin(&pr->chunk, pr->sid, row, in->name,
+	    in->header, in->ncols) < 0)
 		goto nomem;
 	if (pr->chunk.len + size > pr->max_record) {
 		msg_data(in->name, line, "row and header take %zu bytes, more "
@@ -89,6 +100,7 @@ add_row(struct producer *pr, struct input *in, const struct field *f,
 	if (chunk_add_row(&pr->chunk, line, f, n) < 0)
 		goto nomem;
 	pr->nrows++;
+	pr->next_row = row + 1;
 	return 0;
 nomem:
 	msg_warn("%s: out of memory", in->name);
@@ -99,10 +111,12 @@ nomem:
 static int
 produce_input(struct producer *pr, const char *name)
 {
+	const struct covered_input *done = coverage_find(&pr->done, name);
 	struct input in;
 	const struct field *f;
 	uint32_t n;
-	uint64_t line, counted = 0;
+	uint64_t line, counted = 0, row = 0;
+	size_t cursor = 0;
 	int rc;
 
 	rc = input_open(&in, name, pr->opt, pr->max_record);
@@ -115,8 +129,12 @@ produce_input(struct producer *pr, const char *name)
 		rc = input_next(&in, &f, &n, &line);
 		if (rc == 0)
 			break;
-		if (rc == 1)
-			rc = add_row(pr, &in, f, n, line);
+		if (rc == 1 && covered(done, ++row, &cursor)) {
+			pr->skipped++;
+			rc = 0;
+		} else if (rc == 1) {
+			rc = add_row(pr, &in, f, n, line, row);
+		}
 		atomic_fetch_add(&pr->pipe.sh->count.csv_bytes,
 		    input_bytes(&in) - counted);
 		counted = input_bytes(&in);
@@ -223,7 +241,11 @@ main(int argc, char **argv)
 	}
 	memset(&pr, 0, sizeof(pr));
 	pr.opt = &opt;
-	pr.sid = 1;
+	if (coverage_load(opt.output, &pr.done) < 0)
+		return EXIT_FAIL;
+	pr.sid = pr.done.max_sid + 1;
+	if (!opt.resume)
+		coverage_free(&pr.done); /* only the numbering was wanted */
 	if (pipeline_attach(&pr.pipe, opt.name, opt.ring_size,
 	    STAGE_PRODUCER) < 0)
 		return EXIT_FAIL;
@@ -231,7 +253,11 @@ main(int argc, char **argv)
 	pr.max_record = ring_max_payload(&pr.pipe.ring);
 	buf_init(&pr.chunk, 0);
 	rc = run(&pr);
+	if (pr.skipped)
+		msg_info("--resume: skipped %llu rows already archived or staged",
+		    (unsigned long long)pr.skipped);
 	buf_free(&pr.chunk);
+	coverage_free(&pr.done);
 	pipeline_detach(&pr.pipe, rc == 0 || rc == EXIT_DATA || rc > 128,
 	    rc == EXIT_FAIL);
 	return rc;

@@ -339,6 +339,9 @@ class Doc:
                 for line, vals, _ in self.rows]
 
 
+JOURNAL = ".csvpack-journal"
+
+
 def archive_names(outdir):
     return sorted(f for f in os.listdir(outdir) if f.endswith(".tgz"))
 
@@ -593,8 +596,12 @@ class E2ECase(unittest.TestCase):
                                                        len(want)))
 
     def assertOnlyArchives(self, outdir, preexisting=()):
+        """Archives, the journal (guarantee 6: it must be there once an
+        archive is), and what was there before; nothing else."""
         entries = sorted(os.listdir(outdir))
         extra = [e for e in entries if e not in preexisting
-                 and not ARCHIVE_RE.match(e)]
+                 and e != JOURNAL and not ARCHIVE_RE.match(e)]
         self.assertEqual(extra, [], "output dir holds more than the archives"
                          " and what was there before: %r" % entries)
+        if any(ARCHIVE_RE.match(e) for e in entries):
+            self.assertIn(JOURNAL, entries, "archives but no journal")

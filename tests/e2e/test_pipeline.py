@@ -116,7 +116,7 @@ class RoundTrip(E2ECase):
         p = self.csvpack("-q", "-o", "deep/er/out", "in.csv")
         self.assertExit(p, 0)
         self.assertEqual(sorted(os.listdir(self.path("deep/er/out"))),
-                         ["000001.tgz"])
+                         [h.JOURNAL, "000001.tgz"])
 
     def test_stdout_lists_archives_in_order(self):
         h.write_csv(self.path("in.csv"), ["a", "b"],
