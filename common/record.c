@@ -99,6 +99,7 @@ chunk_open(struct chunk *c, const void *data, size_t len,
 
 	c->p = data;
 	c->end = c->p + len;
+	c->rows_read = 0;
 	if (take(c, &c->sid, 8) < 0 || take(c, &c->first_row, 8) < 0 ||
 	    take(c, &c->ncols, 4) < 0 || take(c, &c->nrows, 4) < 0 ||
 	    take_string(c, &c->source) < 0 || c->ncols > max_cols)
@@ -116,8 +117,9 @@ chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
 	struct field skipped;
 	uint32_t i;
 
-	if (c->p == c->end)
-		return 0;
+	if (c->rows_read == c->nrows)
+		return c->p == c->end ? 0 : -1;
+	c->rows_read++;
 	if (take(c, line, 8) < 0 || take(c, nfields, 4) < 0 ||
 	    (fields && *nfields > max))
 		return -1;

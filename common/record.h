@@ -57,6 +57,7 @@ struct chunk {
 	uint64_t sid;
 	uint64_t first_row;
 	uint32_t ncols, nrows;
+	uint32_t rows_read;
 	struct field source;
 	const unsigned char *p, *end; /* the cursor */
 };
@@ -66,8 +67,9 @@ struct chunk {
 int chunk_open(struct chunk *c, const void *data, size_t len,
     struct field *names, uint32_t max_cols);
 /* Reads the next row's fields into fields[0..max) and sets *nfields and
- * *line.  Returns 1, 0 when no rows are left, or -1 if the record is bad or
- * the row has more than max fields.  fields may be NULL to skip the row. */
+ * *line.  Returns 1, 0 after the last of nrows rows, or -1 if the record
+ * is bad (cut short, or bytes after the last row) or the row has more than
+ * max fields.  fields may be NULL to skip the row. */
 int chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
     uint32_t max, uint32_t *nfields);
 /* The largest field count among the header and the rows of an opened

@@ -7,6 +7,8 @@
  */
 #include "xml_doc.h"
 
+#include "csv.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -89,6 +91,34 @@ failed(struct xml_doc *d)
 	return -1;
 }
 
+static size_t bad_char_len(const unsigned char *p, const unsigned char *end);
+
+/* An input's name is bytes, not text: invalid UTF-8 and characters XML
+ * cannot carry become U+FFFD, so the attribute is always well-formed. */
+static const char *
+clean_name(const char *s, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	size_t n;
+
+	buf_reset(out);
+	while (p < end) {
+		n = utf8_char_len(p, (size_t)(end - p));
+		if (n == 0 || bad_char_len(p, end)) {
+			if (buf_append(out, "\xEF\xBF\xBD", 3) < 0)
+				return NULL;
+			p += n ? n : 1;
+		} else {
+			if (buf_append(out, p, n) < 0)
+				return NULL;
+			p += n;
+		}
+	}
+	if (buf_append(out, "", 1) < 0)
+		return NULL;
+	return (const char *)out->data;
+}
+
 int
 xml_doc_begin(struct xml_doc *d, int fd, const char *source, uint64_t sid)
 {
@@ -115,6 +145,9 @@ xml_doc_begin(struct xml_doc *d, int fd, const char *source, uint64_t sid)
 		return errno = ENOMEM, -1;
 	}
 	d->writer = w;
+	source = clean_name(source, &d->clean);
+	if (!source)
+		return errno = ENOMEM, -1;
 	snprintf(num, sizeof(num), "%" PRIu64, sid);
 	if (xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0 ||
 	    xmlTextWriterStartElement(w, BAD_CAST "table") < 0 ||

@@ -117,36 +117,75 @@ make_key(struct buf *key, const struct field *header, uint32_t ncols,
 	return 0;
 }
 
-static int
-taken(const struct xml_names *n, uint32_t upto, const char *s)
-{
-	uint32_t i;
+/* Names given so far, for de-duplication in linear time: an open-address
+ * table of columns keyed by their final name; next_k is the next suffix
+ * to try when another column wants that same name. */
+struct name_slot {
+	int64_t col;     /* -1: empty */
+	uint32_t next_k;
+};
 
-	for (i = 0; i < upto; i++)
-		if (strcmp((const char *)n->bytes.data + n->offset[i], s) == 0)
-			return 1;
-	return 0;
+struct name_set {
+	struct name_slot *slot;
+	size_t mask;
+};
+
+static uint64_t
+hash_name(const char *s)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
 }
 
-/* Makes column i's name unique among columns 0..i-1 by a _K suffix. */
-static int
-dedupe(struct xml_names *n, uint32_t i)
+static const char *
+name_of(const struct xml_names *n, int64_t col)
 {
-	size_t start = n->offset[i], base_len;
+	return (const char *)n->bytes.data + n->offset[col];
+}
+
+/* The slot holding s, or the empty slot where it would go. */
+static struct name_slot *
+find_slot(const struct xml_names *n, const struct name_set *set,
+    const char *s)
+{
+	size_t i = (size_t)hash_name(s) & set->mask;
+
+	while (set->slot[i].col >= 0 && strcmp(name_of(n, set->slot[i].col), s))
+		i = (i + 1) & set->mask;
+	return &set->slot[i];
+}
+
+/* Makes column i's name unique among columns 0..i-1 with the first free
+ * _K suffix, and records it. */
+static int
+dedupe(struct xml_names *n, struct name_set *set, uint32_t i)
+{
+	size_t start = n->offset[i], base_len = n->bytes.len - start - 1;
+	struct name_slot *base = find_slot(n, set, name_of(n, i)), *s;
 	char suffix[16];
 	uint32_t k;
 
-	if (!taken(n, i, (const char *)n->bytes.data + start))
+	if (base->col < 0) {
+		base->col = i;
+		base->next_k = 2;
 		return 0;
-	base_len = n->bytes.len - start - 1;
-	for (k = 2;; k++) {
+	}
+	for (k = base->next_k;; k++) {
 		n->bytes.len = start + base_len;
 		snprintf(suffix, sizeof(suffix), "_%u", k);
 		if (buf_append(&n->bytes, suffix, strlen(suffix) + 1) < 0)
 			return -1;
-		if (!taken(n, i, (const char *)n->bytes.data + start))
-			return 0;
+		s = find_slot(n, set, name_of(n, i));
+		if (s->col < 0)
+			break;
 	}
+	base->next_k = k + 1;
+	s->col = i;
+	s->next_k = 2;
+	return 0;
 }
 
 static int
@@ -173,8 +212,9 @@ int
 xml_names_build(struct xml_names *n, const struct field *header,
     uint32_t ncols, uint32_t total)
 {
+	struct name_set set = { NULL, 0 };
 	struct buf key;
-	uint32_t i;
+	size_t i;
 
 	buf_init(&key, 0);
 	if (make_key(&key, header, ncols, total) < 0)
@@ -188,14 +228,23 @@ xml_names_build(struct xml_names *n, const struct field *header,
 	n->key = key;
 	if (grow(n, total) < 0)
 		goto fail;
+	for (set.mask = 15; set.mask < 2 * (size_t)total; set.mask = set.mask * 2 + 1)
+		;
+	set.slot = malloc((set.mask + 1) * sizeof(*set.slot));
+	if (!set.slot)
+		goto fail;
+	for (i = 0; i <= set.mask; i++)
+		set.slot[i].col = -1;
 	buf_reset(&n->bytes);
 	for (i = 0; i < total; i++) {
 		n->offset[i] = n->bytes.len;
 		if (xml_name_sanitize(&n->bytes, i < ncols ? header[i].s : "",
 		    i < ncols ? header[i].len : 0, i + 1) < 0 ||
-		    dedupe(n, i) < 0)
+		    dedupe(n, &set, i) < 0)
 			goto fail;
 	}
+	free(set.slot);
+	set.slot = NULL;
 	for (i = 0; i < total; i++)
 		n->name[i] = (const char *)n->bytes.data + n->offset[i];
 	n->count = total;
@@ -204,6 +253,7 @@ nomem:
 	buf_free(&key);
 	return -1;
 fail:
+	free(set.slot);
 	buf_reset(&n->key);
 	n->count = 0;
 	return -1;

@@ -83,7 +83,7 @@ fail:
 
 static int
 write_archive(int fd, const struct archive_dirs *dirs, const uint64_t *sids,
-    size_t n, int level, int64_t mtime, uint64_t *bytes)
+    size_t n, int level, int jobs, int64_t mtime, uint64_t *bytes)
 {
 	static const unsigned char end[2 * TAR_BLOCK];
 	struct gz_stream g;
@@ -91,7 +91,7 @@ write_archive(int fd, const struct archive_dirs *dirs, const uint64_t *sids,
 	size_t i;
 	int rc = -1;
 
-	if (!copy || gz_open(&g, fd, level) < 0) {
+	if (!copy || gz_open(&g, fd, level, jobs) < 0) {
 		msg_warn("out of memory");
 		free(copy);
 		return -1;
@@ -113,7 +113,7 @@ out:
 
 int
 archive_build(const struct archive_dirs *dirs, const char *name,
-    const uint64_t *sids, size_t n, int level, int64_t mtime,
+    const uint64_t *sids, size_t n, int level, int jobs, int64_t mtime,
     archive_commit_fn before_rename, void *arg, uint64_t *bytes)
 {
 	char tmp[300];
@@ -126,7 +126,7 @@ archive_build(const struct archive_dirs *dirs, const char *name,
 		msg_warn_errno("%s/%s", dirs->out_path, tmp);
 		return -1;
 	}
-	if (write_archive(fd, dirs, sids, n, level, mtime, bytes) < 0)
+	if (write_archive(fd, dirs, sids, n, level, jobs, mtime, bytes) < 0)
 		goto fail;
 	if (fsync(fd) < 0) {
 		msg_warn_errno("%s/%s: fsync", dirs->out_path, tmp);

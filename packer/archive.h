@@ -24,11 +24,12 @@ struct archive_dirs {
  * final name (the journal is written there); non-zero aborts. */
 typedef int (*archive_commit_fn)(void *arg);
 
-/* Packs documents sids[0..n) (NNNNNN.xml in staging) into out/name.
+/* Packs documents sids[0..n) (NNNNNN.xml in staging) into out/name,
+ * compressing on jobs threads (the archive is the same for any count).
  * Returns 0 and the archive's size in *bytes, or -1 after printing why
  * (errno kept: ENOSPC and EFBIG mean the disk or a limit is full). */
 int archive_build(const struct archive_dirs *dirs, const char *name,
-    const uint64_t *sids, size_t n, int level, int64_t mtime,
+    const uint64_t *sids, size_t n, int level, int jobs, int64_t mtime,
     archive_commit_fn before_rename, void *arg, uint64_t *bytes);
 
 /* "NNNNNN.tgz" or "PREFIX-NNNNNN.tgz". */

@@ -135,7 +135,8 @@ pack_staged(struct packer *pk)
 		archive_name(name, sizeof(name), pk->opt->prefix, pk->next);
 		g = (struct journal_group){ pk, name, sids + i, take };
 		if (archive_build(&pk->dirs, name, sids + i, take,
-		    pk->opt->level, pk->mtime, write_journal, &g, &bytes) < 0 ||
+		    pk->opt->level, pk->opt->jobs, pk->mtime, write_journal, &g,
+		    &bytes) < 0 ||
 		    delete_documents(pk, sids + i, take) < 0) {
 			rc = EXIT_FAIL;
 			break;

@@ -10,5 +10,6 @@ Suite *csv_suite(void);
 Suite *record_suite(void);
 Suite *names_suite(void);
 Suite *tar_suite(void);
+Suite *decode_suite(void);
 
 #endif
