@@ -10,6 +10,7 @@
 #include "csv.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,14 +168,52 @@ xml_doc_columns(struct xml_doc *d, const struct field *header, uint32_t ncols,
 	return 0;
 }
 
+/* Bytes that make a value take the slow path: what the writer escapes
+ * (< > & " and CR), control characters, and 0xEF (U+FFFE and U+FFFF
+ * start with it). */
+static const unsigned char special[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+	[0x06] = 1, [0x07] = 1, [0x08] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1,
+	[0x0E] = 1, [0x0F] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1,
+	[0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1,
+	[0x1A] = 1, [0x1B] = 1, [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1,
+	['<'] = 1, ['>'] = 1, ['&'] = 1, ['"'] = 1, [0xEF] = 1,
+};
+
+/* Writes one value as element content.  Most values hold nothing the
+ * writer would escape and nothing to replace: those skip
+ * xmlTextWriterWriteString's escaping copy (a malloc per value) and go
+ * through xmlTextWriterWriteRawLen as they are, the same bytes
+ * WriteString would write.  The others are cleaned, then escaped by it. */
+static int
+write_value(struct xml_doc *d, const struct field *f, uint64_t line)
+{
+	const unsigned char *p = (const unsigned char *)f->s;
+	uint32_t i;
+	uint64_t bad;
+	const char *v;
+
+	for (i = 0; i < f->len && !special[p[i]]; i++)
+		;
+	if (i == f->len && f->len <= INT_MAX)
+		return f->len == 0 ? xmlTextWriterWriteString(d->writer,
+		    BAD_CAST "") : xmlTextWriterWriteRawLen(d->writer,
+		    BAD_CAST f->s, (int)f->len);
+	v = xml_clean_value(f->s, f->len, &d->clean, &bad);
+	if (!v)
+		return errno = ENOMEM, -1;
+	if (bad && !d->first_replaced_line)
+		d->first_replaced_line = line;
+	d->replaced += bad;
+	return xmlTextWriterWriteString(d->writer, BAD_CAST v);
+}
+
 int
 xml_doc_row(struct xml_doc *d, uint64_t line, const struct field *f,
     uint32_t n)
 {
 	xmlTextWriterPtr w = d->writer;
 	char num[24];
-	const char *v;
-	uint64_t bad = 0;
 	uint32_t i;
 
 	if (n > d->names.count)
@@ -185,14 +224,8 @@ xml_doc_row(struct xml_doc *d, uint64_t line, const struct field *f,
 	    xmlTextWriterWriteAttribute(w, BAD_CAST "line", BAD_CAST num) < 0)
 		return failed(d);
 	for (i = 0; i < n; i++) {
-		v = xml_clean_value(f[i].s, f[i].len, &d->clean, &bad);
-		if (!v)
-			return errno = ENOMEM, -1;
-		if (bad && !d->first_replaced_line)
-			d->first_replaced_line = line;
-		d->replaced += bad;
 		if (xmlTextWriterStartElement(w, BAD_CAST d->names.name[i]) < 0 ||
-		    xmlTextWriterWriteString(w, BAD_CAST v) < 0 ||
+		    write_value(d, &f[i], line) < 0 ||
 		    xmlTextWriterEndElement(w) < 0)
 			return failed(d);
 	}
