@@ -138,7 +138,12 @@ csv_bytes_read(const struct csv_reader *r)
 ssize_t
 csv_fd_read(void *ctx, void *buf, size_t n)
 {
-	return read(*(int *)ctx, buf, n);
+	ssize_t r;
+
+	do
+		r = read(*(int *)ctx, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
 
 static int
@@ -162,10 +167,10 @@ fill(struct csv_reader *r)
 		return 0;
 	if (r->in_pos == r->in_len)
 		r->in_pos = r->in_len = 0;
-	do
-		n = r->src.read(r->src.ctx, r->in + r->in_len,
-		    CSV_READ_SIZE - r->in_len);
-	while (n < 0 && errno == EINTR);
+	/* EINTR is not retried here: the source decides (a stage's source
+	 * returns it only when a stop signal came). */
+	n = r->src.read(r->src.ctx, r->in + r->in_len,
+	    CSV_READ_SIZE - r->in_len);
 	if (n < 0)
 		return fail(r, CSV_EIO, r->line, errno == EILSEQ ?
 		    "input cannot be decoded in the given encoding" :

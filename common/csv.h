@@ -62,8 +62,8 @@ int csv_errno(const struct csv_reader *r);
 /* Bytes consumed from the source so far. */
 uint64_t csv_bytes_read(const struct csv_reader *r);
 
-/* A source on a file descriptor. */
-ssize_t csv_fd_read(void *ctx, void *buf, size_t n); /* ctx: int * */
+/* A source on a file descriptor; retries EINTR.  ctx: int *. */
+ssize_t csv_fd_read(void *ctx, void *buf, size_t n);
 
 /* 1 if p[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const unsigned char *p, size_t n);

@@ -47,10 +47,8 @@ read_more(struct decoder *d)
 {
 	ssize_t n;
 
-	do
-		n = d->inner.read(d->inner.ctx, d->in + d->in_len,
-		    DECODE_IN_SIZE - d->in_len);
-	while (n < 0 && errno == EINTR);
+	n = d->inner.read(d->inner.ctx, d->in + d->in_len,
+	    DECODE_IN_SIZE - d->in_len); /* EINTR: as csv.c, the source's call */
 	if (n < 0)
 		return -1;
 	if (n == 0) {

@@ -5,11 +5,44 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "msg.h"
+#include "signals.h"
+
+/* The byte source of every input: read(2), retried on EINTR unless a stop
+ * signal came, and watched for stalls when asked. */
+static ssize_t
+input_read(void *ctx, void *buf, size_t n)
+{
+	struct input *in = ctx;
+	struct pollfd pfd = { in->fd, POLLIN, 0 };
+	ssize_t r;
+	int ready;
+
+	for (;;) {
+		if (signal_caught)
+			return errno = EINTR, -1;
+		if (in->stall_ms > 0 && in->on_stall) {
+			ready = poll(&pfd, 1, in->stall_ms);
+			if (ready < 0 && errno == EINTR)
+				continue;
+			if (ready == 0) {
+				in->stall_status = in->on_stall(in->stall_arg);
+				if (in->stall_status)
+					return errno = ECANCELED, -1;
+				continue;
+			}
+		}
+		r = read(in->fd, buf, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r;
+	}
+}
 
 /* Prints the reader's error and returns the exit status it deserves. */
 static int
@@ -17,6 +50,10 @@ report(struct input *in, int rc)
 {
 	struct csv_reader *r = in->csv;
 
+	if (rc == CSV_EIO && csv_errno(r) == EINTR && signal_caught)
+		return 128 + signal_caught;
+	if (rc == CSV_EIO && csv_errno(r) == ECANCELED && in->stall_status)
+		return in->stall_status;
 	if (rc == CSV_EDATA) {
 		if (csv_errno(r) == EFBIG)
 			msg_data(in->name, csv_error_line(r), "%s; a larger "
@@ -95,7 +132,7 @@ int
 input_open(struct input *in, const char *name, const struct options *o,
     size_t max_row)
 {
-	struct csv_source src = { csv_fd_read, &in->fd };
+	struct csv_source src = { input_read, in };
 	struct csv_row row;
 	int rc;
 

@@ -7,6 +7,9 @@
  * fieldN), and checks each row's field count: without --ragged a mismatch
  * is bad input; with it, short rows are padded with empty fields and long
  * ones kept whole.  Errors are printed as "FILE:LINE: what".
+ *
+ * A read interrupted by a stop signal (signals.h) ends the input with
+ * 128 + the signal; other interruptions are retried.
  */
 #ifndef CSVPACK_INPUT_H
 #define CSVPACK_INPUT_H
@@ -34,6 +37,12 @@ struct input {
 	size_t row_cap;
 	int have_pending;     /* --no-header: the first row is held back */
 	struct csv_row pending;
+	/* A stream that stalls stall_ms (0: never mind) calls on_stall(arg),
+	 * which returns 0 or an exit status that ends the input. */
+	int stall_ms;
+	int (*on_stall)(void *arg);
+	void *stall_arg;
+	int stall_status;
 };
 
 /* Opens name and reads its header.  max_row bounds one row's bytes.

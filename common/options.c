@@ -18,7 +18,7 @@
 enum {
 	OPT_NO_HEADER = 256, OPT_ENCODING, OPT_RAGGED, OPT_NAME,
 	OPT_FLUSH_AFTER, OPT_PREFIX, OPT_RESUME, OPT_RING_SIZE, OPT_PROGRESS,
-	OPT_STDOUT, OPT_DIR, OPT_CLEANUP, OPT_VALIDATE,
+	OPT_STDOUT, OPT_DIR, OPT_CLEANUP, OPT_VALIDATE, OPT_STATUS,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +42,7 @@ static const struct option long_options[] = {
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
 	{ "validate", no_argument, NULL, OPT_VALIDATE },
+	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -74,6 +75,7 @@ static const char usage_text[] =
 "                        stdout, no pipeline\n"
 "      --dir DIR         packer: pack the XML documents in DIR, once\n"
 "      --cleanup [NAME]  remove the IPC objects of a dead pipeline\n"
+"      --status [NAME]   show a running pipeline's counters and stages\n"
 "  -h, --help, -V, --version\n";
 
 static int
@@ -229,6 +231,7 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 	case OPT_STDOUT: o->to_stdout = 1; break;
 	case OPT_CLEANUP: o->cleanup = 1; break;
 	case OPT_VALIDATE: o->validate = 1; break;
+	case OPT_STATUS: o->status = 1; break;
 	case OPT_DIR: o->pack_dir = arg; break;
 	case OPT_PREFIX:
 		if (!*arg || strchr(arg, '/'))

@@ -32,6 +32,7 @@ struct options {
 	const char *pack_dir;  /* packer --dir */
 	int cleanup;           /* --cleanup [NAME] */
 	int validate;          /* --validate: check options and inputs, exit */
+	int status;            /* --status [NAME] */
 	char **inputs;
 	int ninputs;
 };

@@ -474,27 +474,45 @@ pipeline_stop_signal(struct pipeline *p)
 	return (int)atomic_load(&p->sh->stop);
 }
 
+void
+pipeline_doing(struct pipeline *p, enum stage_doing what)
+{
+	atomic_store_explicit(&p->sh->stage[p->self].doing, what,
+	    memory_order_relaxed);
+}
+
 static int
 ring_idle(void *arg)
 {
 	struct pipeline *p = arg;
 
+	pipeline_doing(p, DOING_WAITING_RING);
 	if (pipeline_check_peers(p) < 0)
 		return 1;
+	if (p->deadline_ms && now_ms() >= p->deadline_ms) {
+		p->deadline_hit = 1;
+		return 1;
+	}
 	return p->interruptible && pipeline_stop_signal(p);
 }
 
 int
 pipeline_push(struct pipeline *p, uint32_t type, const void *data, size_t len)
 {
-	return ring_push(&p->ring, type, data, len, PIPELINE_SLICE_MS,
+	int rc = ring_push(&p->ring, type, data, len, PIPELINE_SLICE_MS,
 	    ring_idle, p);
+
+	pipeline_doing(p, DOING_WORKING);
+	return rc;
 }
 
 int
 pipeline_peek(struct pipeline *p, struct ring_rec *rec)
 {
-	return ring_peek(&p->ring, rec, PIPELINE_SLICE_MS, ring_idle, p);
+	int rc = ring_peek(&p->ring, rec, PIPELINE_SLICE_MS, ring_idle, p);
+
+	pipeline_doing(p, DOING_WORKING);
+	return rc;
 }
 
 int
@@ -502,6 +520,7 @@ pipeline_wait_event(struct pipeline *p, int ev)
 {
 	int rc;
 
+	pipeline_doing(p, DOING_WAITING_PEER);
 	for (;;) {
 		rc = event_wait(&p->ev[ev], PIPELINE_SLICE_MS);
 		if (rc == 0)
@@ -515,4 +534,119 @@ pipeline_wait_event(struct pipeline *p, int ev)
 		if (pipeline_check_peers(p) < 0)
 			return -1;
 	}
+}
+
+static const char *
+doing_name(const struct stage_slot *slot, uint32_t doing)
+{
+	static const char *const names[] = {
+		"starting", "working", "waiting on the ring",
+		"waiting on its peer", "packing", "finishing",
+	};
+	int state = atomic_load(&slot->state);
+
+	if (state == STAGE_ABSENT)
+		return "not started";
+	if (state == STAGE_DONE)
+		return "done";
+	if (state == STAGE_FAILED)
+		return "failed";
+	if (!proc_alive((pid_t)atomic_load(&slot->pid),
+	    atomic_load(&slot->start_time)))
+		return "dead";
+	return doing < sizeof(names) / sizeof(names[0]) ? names[doing] : "?";
+}
+
+static void
+print_status(const char *name, const struct pipeline_shared *sh)
+{
+	const struct pipeline_counters *c = &sh->count;
+	uint64_t fill = atomic_load(&sh->ring.write_pos) -
+	    atomic_load(&sh->ring.read_pos);
+	int s;
+
+	printf("pipeline %s: %.1f s\n", name,
+	    (double)(now_ms() - sh->started_ms) / 1000.0);
+	for (s = 0; s < STAGE_COUNT; s++) {
+		const struct stage_slot *slot = &sh->stage[s];
+
+		printf("  %-9s pid %-7ld %s\n", stage_name(s),
+		    (long)atomic_load(&slot->pid),
+		    doing_name(slot, atomic_load(&slot->doing)));
+	}
+	printf("  read:      %llu inputs, %llu rows, %.1f MB of CSV\n",
+	    (unsigned long long)atomic_load(&c->inputs),
+	    (unsigned long long)atomic_load(&c->rows),
+	    (double)atomic_load(&c->csv_bytes) / 1e6);
+	printf("  converted: %llu documents, %.1f MB of XML\n",
+	    (unsigned long long)atomic_load(&c->documents),
+	    (double)atomic_load(&c->xml_bytes) / 1e6);
+	printf("  packed:    %llu archives, %.1f MB\n",
+	    (unsigned long long)atomic_load(&c->archives),
+	    (double)atomic_load(&c->archive_bytes) / 1e6);
+	printf("  ring:      %.1f of %.1f MB (%.0f%%)\n", (double)fill / 1e6,
+	    (double)sh->capacity / 1e6,
+	    sh->capacity ? 100.0 * (double)fill / (double)sh->capacity : 0.0);
+}
+
+/* Maps NAME's header read-only and prints it; 0, or -1 if not there. */
+static int
+status_one(const char *name)
+{
+	struct pipeline p;
+	struct stat st;
+	void *m;
+	int fd;
+
+	memset(&p, 0, sizeof(p));
+	make_names(&p, name);
+	fd = shm_open(p.shm_name, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_size < HEADER_SIZE) {
+		close(fd);
+		return -1;
+	}
+	m = mmap(NULL, HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -1;
+	if (((struct pipeline_shared *)m)->magic == PIPELINE_MAGIC)
+		print_status(name, m);
+	munmap(m, HEADER_SIZE);
+	return 0;
+}
+
+int
+pipeline_status(const char *name)
+{
+	char prefix[64];
+	struct dirent *e;
+	size_t plen;
+	int found = 0;
+	DIR *d;
+
+	if (name) {
+		if (status_one(name) < 0) {
+			msg_warn("no pipeline %s (of this user) is running", name);
+			return -1;
+		}
+		return 0;
+	}
+	d = opendir("/dev/shm");
+	if (!d) {
+		msg_warn_errno("/dev/shm");
+		return -1;
+	}
+	snprintf(prefix, sizeof(prefix), "csvpack-%lu-", (unsigned long)getuid());
+	plen = strlen(prefix);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, plen) == 0 &&
+		    pipeline_name_valid(e->d_name + plen) &&
+		    status_one(e->d_name + plen) == 0)
+			found++;
+	closedir(d);
+	if (!found)
+		printf("no csvpack pipeline of this user is running\n");
+	return 0;
 }

@@ -35,11 +35,18 @@ enum stage { STAGE_PRODUCER, STAGE_CONVERTER, STAGE_PACKER, STAGE_COUNT };
 enum stage_state { STAGE_ABSENT, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
 enum { EV_DATA, EV_SPACE, EV_CONVERTED, EV_PACKED, EV_COUNT };
 
+/* What a stage is doing, for `csvpack status`. */
+enum stage_doing {
+	DOING_STARTING, DOING_WORKING, DOING_WAITING_RING, DOING_WAITING_PEER,
+	DOING_PACKING, DOING_FINISHING,
+};
+
 struct stage_slot {
 	_Atomic int32_t pid;
 	_Atomic int32_t state;
 	_Atomic uint64_t start_time;   /* /proc/PID/stat field 22 */
 	_Atomic uint64_t heartbeat_ms; /* CLOCK_MONOTONIC, last sign of life */
+	_Atomic uint32_t doing;        /* enum stage_doing */
 };
 
 struct pipeline_counters {
@@ -76,6 +83,8 @@ struct pipeline {
 	struct event ev[EV_COUNT];
 	int interruptible; /* ring waits give up when a stop is requested */
 	int peer_died;
+	uint64_t deadline_ms; /* ring waits give up then (0: never) ... */
+	int deadline_hit;     /* ... and say so here */
 };
 
 const char *stage_name(enum stage s);
@@ -109,11 +118,17 @@ int pipeline_check_peers(struct pipeline *p);
 int pipeline_stop_signal(struct pipeline *p);
 
 /* Blocking ring operations with peer checks; ring_status codes.  They give
- * up with RING_STOPPED when a peer dies, or when a stop is requested and
- * p->interruptible is set. */
+ * up with RING_STOPPED when a peer dies, when a stop is requested and
+ * p->interruptible is set, or once p->deadline_ms (CLOCK_MONOTONIC) is
+ * past (p->deadline_hit is then set). */
 int pipeline_push(struct pipeline *p, uint32_t type, const void *data,
     size_t len);
 int pipeline_peek(struct pipeline *p, struct ring_rec *rec);
+
+/* Prints pipeline NAME's counters and stages (or every pipeline of this
+ * user when name is NULL) on stdout.  Returns 0, or -1 if none was found. */
+int pipeline_status(const char *name);
+void pipeline_doing(struct pipeline *p, enum stage_doing what);
 
 /* Waits for event ev to be set, checking peers.  Returns 0, or -1 if a
  * peer died or a semaphore call failed (printed). */

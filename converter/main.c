@@ -29,6 +29,7 @@
 #include "options.h"
 #include "outlock.h"
 #include "pipeline.h"
+#include "proc.h"
 #include "record.h"
 #include "signals.h"
 #include "staging.h"
@@ -212,6 +213,7 @@ handoff(struct converter *cv, int last)
 		return EXIT_FAIL;
 	}
 	cv->in_batch = 0;
+	cv->pipe.deadline_ms = 0;
 	return 0;
 }
 
@@ -237,6 +239,14 @@ run(struct converter *cv)
 		rc = pipeline_peek(&cv->pipe, &rec);
 		if (rc == RING_STOPPED && cv->pipe.peer_died)
 			return EXIT_FAIL;
+		if (rc == RING_STOPPED && cv->pipe.deadline_hit) {
+			/* --flush-after: the stream is slow; hand over the
+			 * partial batch rather than let it age. */
+			cv->pipe.deadline_hit = 0;
+			if ((rc = handoff(cv, 0)))
+				return rc;
+			continue;
+		}
 		if (rc == RING_STOPPED)
 			break; /* a stop signal: pack what is converted */
 		if (rc != RING_OK) {
@@ -254,7 +264,10 @@ run(struct converter *cv)
 		if (rc)
 			return rc;
 		ring_release(&cv->pipe.ring, &rec);
-		if (++cv->in_batch == cv->opt->batch && (rc = handoff(cv, 0)))
+		if (cv->in_batch++ == 0 && cv->opt->flush_after > 0)
+			cv->pipe.deadline_ms = now_ms() +
+			    (uint64_t)(cv->opt->flush_after * 1000.0);
+		if (cv->in_batch == cv->opt->batch && (rc = handoff(cv, 0)))
 			return rc;
 		if (pipeline_stop_signal(&cv->pipe))
 			break;

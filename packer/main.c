@@ -117,6 +117,20 @@ write_journal(void *arg)
 	return rc;
 }
 
+/* --progress: one line per archive on stderr. */
+static void
+progress(struct packer *pk)
+{
+	struct pipeline_counters *c = &pk->pipe.sh->count;
+	double secs = (double)(now_ms() - pk->pipe.sh->started_ms) / 1000.0;
+
+	msg_warn("progress: %" PRIu64 " rows read, %" PRIu64 " documents, %"
+	    PRIu64 " archives, %.1f s, %.1f MB/s of CSV",
+	    atomic_load(&c->rows), atomic_load(&c->documents), pk->archives,
+	    secs, secs > 0 ? (double)atomic_load(&c->csv_bytes) / 1e6 / secs :
+	    0.0);
+}
+
 /* Packs every complete document in staging, B per archive, in sid order. */
 static int
 pack_staged(struct packer *pk)
@@ -127,6 +141,8 @@ pack_staged(struct packer *pk)
 	char name[300];
 	int rc = 0;
 
+	if (pk->attached)
+		pipeline_doing(&pk->pipe, DOING_PACKING);
 	if (staging_list(pk->dirs.staging_fd, pk->dirs.staging_path, &sids,
 	    &n) < 0)
 		return EXIT_FAIL;
@@ -149,6 +165,8 @@ pack_staged(struct packer *pk)
 			atomic_fetch_add(&pk->pipe.sh->count.archive_bytes, bytes);
 		}
 		announce(pk, name);
+		if (pk->opt->progress && pk->attached)
+			progress(pk);
 	}
 	free(sids);
 	return rc;

@@ -107,6 +107,12 @@ nomem:
 	return EXIT_FAIL;
 }
 
+static int
+stall_flush(void *arg)
+{
+	return flush_chunk(arg);
+}
+
 /* Pushes every row of one input.  Returns 0 or an exit status. */
 static int
 produce_input(struct producer *pr, const char *name)
@@ -121,6 +127,14 @@ produce_input(struct producer *pr, const char *name)
 
 	rc = input_open(&in, name, pr->opt, pr->max_record);
 	atomic_fetch_add(&pr->pipe.sh->count.inputs, 1);
+	if (pr->opt->flush_after > 0) {
+		/* A slow stream: send what has come, rather than wait for
+		 * R rows (the converter then flushes its batch too). */
+		in.stall_ms = (int)(pr->opt->flush_after * 1000.0 / 2);
+		in.stall_ms = in.stall_ms > 0 ? in.stall_ms : 1;
+		in.on_stall = stall_flush;
+		in.stall_arg = pr;
+	}
 	while (rc == 0) {
 		if (pipeline_stop_signal(&pr->pipe)) {
 			rc = 128 + pipeline_stop_signal(&pr->pipe);
@@ -228,6 +242,9 @@ main(int argc, char **argv)
 	msg_quiet(opt.quiet);
 	if (opt.cleanup)
 		return cleanup(&opt);
+	if (opt.status)
+		return pipeline_status(opt.name ? opt.name : opt.ninputs ?
+		    opt.inputs[0] : NULL) < 0 ? EXIT_FAIL : 0;
 	if (opt.validate)
 		return validate_inputs(&opt);
 	if (!opt.name) {
