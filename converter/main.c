@@ -351,25 +351,24 @@ main(int argc, char **argv)
 	memset(&cv, 0, sizeof(cv));
 	cv.opt = &opt;
 	xml_doc_init(&cv.doc);
-	cv.staging_fd = staging_open(opt.output, &cv.staging);
-	if (cv.staging_fd < 0)
+	cv.staging_fd = cv.lock_fd = -1;
+	/* Attach first: a failure after it is seen by the other stages at
+	 * once (this one leaves as failed), not after the launcher's timer. */
+	if (pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
+	    STAGE_CONVERTER) < 0)
 		return EXIT_FAIL;
-	cv.lock_fd = outlock_take(opt.output, opt.name);
-	if (cv.lock_fd < 0 || pipeline_attach(&cv.pipe, opt.name,
-	    opt.ring_size, STAGE_CONVERTER) < 0) {
-		outlock_release(cv.lock_fd, opt.output, 0);
-		close(cv.staging_fd);
-		free(cv.staging);
-		return EXIT_FAIL;
-	}
 	cv.pipe.interruptible = 1;
-	rc = run(&cv);
+	cv.staging_fd = staging_open(opt.output, &cv.staging);
+	if (cv.staging_fd >= 0)
+		cv.lock_fd = outlock_take(opt.output, opt.name);
+	rc = cv.lock_fd < 0 ? EXIT_FAIL : run(&cv);
 	pipeline_detach(&cv.pipe, rc == 0 || rc > 128, rc == EXIT_FAIL);
 	xml_doc_free(&cv.doc);
 	free(cv.fields);
 	free(cv.bad_source);
 	outlock_release(cv.lock_fd, opt.output, rc == 0 || rc > 128);
-	close(cv.staging_fd);
+	if (cv.staging_fd >= 0)
+		close(cv.staging_fd);
 	free(cv.staging);
 	xmlCleanupParser();
 	return rc;

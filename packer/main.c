@@ -307,17 +307,19 @@ main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	pk.lock_fd = -1;
-	if (open_dirs(&pk, NULL) < 0 ||
-	    (pk.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
-	    pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
-	    STAGE_PACKER) < 0) {
-		outlock_release(pk.lock_fd, opt.output, 0);
-		close_dirs(&pk);
+	/* Attach first: a failure after it is seen by the other stages at
+	 * once (this one leaves as failed), not after the launcher's timer. */
+	if (pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
+	    STAGE_PACKER) < 0)
 		return EXIT_FAIL;
-	}
 	pk.attached = 1;
-	rc = member_mtime(pk.pipe.sh->started, &pk.mtime) < 0 ? EXIT_USAGE :
-	    run(&pk);
+	if (open_dirs(&pk, NULL) < 0 ||
+	    (pk.lock_fd = outlock_take(opt.output, opt.name)) < 0)
+		rc = EXIT_FAIL;
+	else if (member_mtime(pk.pipe.sh->started, &pk.mtime) < 0)
+		rc = EXIT_USAGE;
+	else
+		rc = run(&pk);
 	if (rc == 0 || rc > 128) {
 		/* Staging is empty now: leave only archives behind. */
 		if (unlinkat(pk.dirs.out_fd, STAGING_DIR, AT_REMOVEDIR) < 0 &&
