@@ -144,7 +144,8 @@ staging_list(int dirfd, const char *path, uint64_t **sids, size_t *n)
 		goto fail;
 	}
 	closedir(d);
-	qsort(list, count, sizeof(*list), cmp_u64);
+	if (count > 1)
+		qsort(list, count, sizeof(*list), cmp_u64);
 	*sids = list;
 	*n = count;
 	return 0;
