@@ -26,6 +26,7 @@ static const char *const ev_suffix[EV_COUNT] = {
 };
 
 static int map_segment(struct pipeline *p, int fd, size_t len);
+static void note_launcher(void);
 static int live_stage(const struct pipeline_shared *sh, int *died);
 
 _Static_assert(sizeof(struct pipeline_shared) <= HEADER_SIZE,
@@ -365,6 +366,7 @@ pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
 	memset(p, 0, sizeof(*p));
 	p->self = self;
 	make_names(p, name);
+	note_launcher();
 	for (tries = 0; tries < 3; tries++) {
 		created = 0;
 		fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -405,12 +407,22 @@ fail:
 	return -1;
 }
 
+/* The launcher that started this stage (CSVPACK_LAUNCHER_PID), if any:
+ * once it is gone, a stage it never started will not come. */
+static pid_t launcher_pid;
+static uint64_t launcher_start;
+
 /* 1 if every other stage has come and finished: this one is the last. */
 static int
 last_one_out(struct pipeline *p)
 {
 	int s;
 
+	/* A stage the dead launcher never started will not come either. */
+	if (launcher_pid && !proc_alive(launcher_pid, launcher_start))
+		for (s = 0; s < STAGE_COUNT; s++)
+			if (atomic_load(&p->sh->stage[s].pid) == 0)
+				return 1;
 	for (s = 0; s < STAGE_COUNT; s++)
 		if (s != (int)p->self &&
 		    atomic_load(&p->sh->stage[s].state) != STAGE_DONE)
@@ -433,18 +445,41 @@ pipeline_detach(struct pipeline *p, int ok, int broken)
 		pipeline_remove(p->name);
 }
 
+static void
+note_launcher(void)
+{
+	const char *s = getenv("CSVPACK_LAUNCHER_PID");
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return;
+	v = strtol(s, &end, 10);
+	if (*end || v <= 0)
+		return;
+	launcher_pid = (pid_t)v;
+	launcher_start = proc_start_time(launcher_pid);
+}
+
 int
 pipeline_check_peers(struct pipeline *p)
 {
 	struct pipeline_shared *sh = p->sh;
-	int s;
+	int s, orphan;
 
 	atomic_store(&sh->stage[p->self].heartbeat_ms, now_ms());
+	orphan = launcher_pid && !proc_alive(launcher_pid, launcher_start);
 	for (s = 0; s < STAGE_COUNT; s++) {
 		struct stage_slot *slot = &sh->stage[s];
 		pid_t pid = (pid_t)atomic_load(&slot->pid);
 		int state = atomic_load(&slot->state);
 
+		if (s != (int)p->self && pid == 0 && orphan) {
+			msg_warn("the launcher died before the %s started",
+			    stage_name(s));
+			p->peer_died = 1;
+			return -1;
+		}
 		if (s == (int)p->self || pid == 0 || state == STAGE_DONE)
 			continue;
 		if (state == STAGE_FAILED) {

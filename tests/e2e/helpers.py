@@ -164,8 +164,15 @@ class Proc:
         return p
 
 
+# Processes a test started and may not have waited for (it failed first):
+# tearDown kills what is left, so a failed test leaves no stage behind.
+STARTED = []
+
+
 def start(args, **kw):
-    return Proc(args, **kw)
+    p = Proc(args, **kw)
+    STARTED.append(p)
+    return p
 
 
 def run(args, input=None, cwd=None, env=None, timeout=DEFAULT_TIMEOUT,
@@ -452,6 +459,11 @@ class E2ECase(unittest.TestCase):
         self.names = []
 
     def tearDown(self):
+        while STARTED:
+            p = STARTED.pop()
+            if p.popen.poll() is None:
+                p.kill_group()
+                p.popen.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
         new = self._new_shm()
         # Remove our own leftovers so they do not spill into later tests,
