@@ -409,3 +409,101 @@ covered(const struct covered_input *ci, uint64_t row, size_t *cursor)
 		(*cursor)++;
 	return *cursor < ci->n && ci->r[*cursor].first <= row;
 }
+
+/* --- archived documents still in staging ------------------------------ */
+
+struct claim {
+	char archive[64];   /* the latest group that listed the sid */
+	uint64_t group;     /* that group's index in the journal */
+};
+
+static int
+cmp_sid(const void *key, const void *elem)
+{
+	uint64_t a = *(const uint64_t *)key, b = *(const uint64_t *)elem;
+
+	return a < b ? -1 : a > b;
+}
+
+int
+journal_archived(int out_fd, const char *out_path, const uint64_t *sids,
+    size_t n, unsigned char *archived)
+{
+	struct claim *claim = calloc(n ? n : 1, sizeof(*claim));
+	char archive[64] = "", path[4200], *line = NULL;
+	uint64_t group = 0, *latest = NULL;
+	size_t linecap = 0, i, pending = 0, *pend = NULL;
+	struct doc_meta m;
+	struct stat st;
+	ssize_t len;
+	FILE *f;
+	int rc = 0;
+
+	memset(archived, 0, n);
+	snprintf(path, sizeof(path), "%s/%s", out_path, JOURNAL_FILE);
+	f = fopen(path, "re");
+	if (!f || !claim) {
+		free(claim);
+		if (f)
+			fclose(f);
+		return !f && errno == ENOENT ? 0 :
+		    (msg_warn_errno("%s", path), -1);
+	}
+	latest = calloc(n ? n : 1, sizeof(*latest));
+	pend = calloc(n ? n : 1, sizeof(*pend));
+	if (!latest || !pend) {
+		rc = -1;
+		goto out;
+	}
+	while ((len = getline(&line, &linecap, f)) > 0) {
+		const uint64_t *hit;
+
+		if (line[len - 1] != '\n')
+			break; /* torn */
+		line[len - 1] = '\0';
+		if (line[0] == 'B') {
+			group++;
+			pending = 0;
+			if (unescape(line + 2, archive, sizeof(archive)) < 0)
+				archive[0] = '\0';
+		} else if (line[0] == 'D' && parse_doc(line + 2, &m) == 0) {
+			hit = n ? bsearch(&m.sid, sids, n, sizeof(*sids),
+			    cmp_sid) : NULL;
+			if (hit && pending < n)
+				pend[pending++] = (size_t)(hit - sids);
+		} else if (line[0] == 'E') {
+			/* A newer complete group of an archive name that owns
+			 * claims supersedes them. */
+			for (i = 0; i < n; i++)
+				if (claim[i].group &&
+				    strcmp(claim[i].archive, archive) == 0)
+					latest[i] = group;
+			for (i = 0; i < pending; i++) {
+				struct claim *c = &claim[pend[i]];
+
+				snprintf(c->archive, sizeof(c->archive), "%s",
+				    archive);
+				c->group = group;
+				latest[pend[i]] = group;
+			}
+			pending = 0;
+		}
+	}
+	if (ferror(f)) {
+		msg_warn_errno("%s", path);
+		rc = -1;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		archived[i] = claim[i].group && latest[i] == claim[i].group &&
+		    fstatat(out_fd, claim[i].archive, &st, 0) == 0;
+out:
+	if (rc < 0 && !ferror(f))
+		msg_warn("%s: out of memory", path);
+	fclose(f);
+	free(line);
+	free(claim);
+	free(latest);
+	free(pend);
+	return rc;
+}

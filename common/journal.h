@@ -44,6 +44,16 @@ void meta_name(char *buf, size_t size, uint64_t sid);
 int journal_append(int out_fd, const char *out_path, const char *archive,
     const struct doc_meta *docs, size_t n);
 
+/* Which of the staged documents sids[0..n) an archive already holds: a
+ * crash after an archive's rename and before its documents were deleted
+ * leaves them in staging, and they must not be packed twice.  A sid
+ * counts when the LATEST group written for an archive name lists it and
+ * that archive exists (an earlier group of the same name is a ghost of a
+ * crash before its rename).  Sets archived[i]; returns 0, or -1 after
+ * printing why. */
+int journal_archived(int out_fd, const char *out_path, const uint64_t *sids,
+    size_t n, unsigned char *archived);
+
 struct row_range {
 	uint64_t first, last;
 };

@@ -33,7 +33,6 @@ enum record_type {
 
 enum end_flags {
 	END_DATA_ERROR = 1, /* the producer stopped on bad input */
-	END_STOPPED = 2,    /* stopped by a signal */
 };
 
 /* A field as the converter sees it: bytes and length, NUL-terminated. */

@@ -172,6 +172,46 @@ pack_staged(struct packer *pk)
 	return rc;
 }
 
+/* Documents an interrupted run left in staging although their archive
+ * stands (it died between the rename and the deletes) are deleted now,
+ * not packed twice. */
+static int
+drop_archived(struct packer *pk)
+{
+	uint64_t *sids, *done;
+	unsigned char *archived;
+	size_t n, i, ndone = 0;
+	int rc = 0;
+
+	if (staging_list(pk->dirs.staging_fd, pk->dirs.staging_path, &sids,
+	    &n) < 0)
+		return EXIT_FAIL;
+	archived = malloc(n ? n : 1);
+	done = malloc((n ? n : 1) * sizeof(*done));
+	if (!archived || !done) {
+		msg_warn("out of memory");
+		rc = EXIT_FAIL;
+	} else if (n && journal_archived(pk->dirs.out_fd, pk->dirs.out_path,
+	    sids, n, archived) < 0) {
+		rc = EXIT_FAIL;
+	} else {
+		for (i = 0; i < n; i++)
+			if (archived[i])
+				done[ndone++] = sids[i];
+		if (ndone) {
+			msg_info("%s: %zu documents already archived by an "
+			    "earlier run; deleting them", pk->dirs.staging_path,
+			    ndone);
+			if (delete_documents(pk, done, ndone) < 0)
+				rc = EXIT_FAIL;
+		}
+	}
+	free(sids);
+	free(archived);
+	free(done);
+	return rc;
+}
+
 /* Serves the converter's handoffs until the last one. */
 static int
 run(struct packer *pk)
@@ -179,6 +219,8 @@ run(struct packer *pk)
 	struct pipeline *p = &pk->pipe;
 	int rc, last;
 
+	if ((rc = drop_archived(pk)))
+		return rc;
 	for (;;) {
 		if (pipeline_wait_event(p, EV_CONVERTED) < 0)
 			return EXIT_FAIL;
@@ -258,6 +300,14 @@ open_dirs(struct packer *pk, const char *staging)
 			return -1;
 		pk->dirs.staging_path = pk->staging_path;
 	}
+	return 0;
+}
+
+/* Numbers new archives after the highest one there; removes temporary
+ * archives a crash left (so only with the directory locked). */
+static int
+scan_archives(struct packer *pk)
+{
 	if (archive_scan(pk->dirs.out_fd, pk->opt->output, pk->opt->prefix,
 	    &pk->next) < 0)
 		return -1;
@@ -293,7 +343,8 @@ main(int argc, char **argv)
 	if (opt.pack_dir) {
 		if (member_mtime(time(NULL), &pk.mtime) < 0)
 			return EXIT_USAGE;
-		rc = open_dirs(&pk, opt.pack_dir) < 0 ? EXIT_FAIL : pack_staged(&pk);
+		rc = open_dirs(&pk, opt.pack_dir) < 0 || scan_archives(&pk) < 0 ?
+		    EXIT_FAIL : pack_staged(&pk);
 		close_dirs(&pk);
 		return rc;
 	}
@@ -314,7 +365,8 @@ main(int argc, char **argv)
 		return EXIT_FAIL;
 	pk.attached = 1;
 	if (open_dirs(&pk, NULL) < 0 ||
-	    (pk.lock_fd = outlock_take(opt.output, opt.name)) < 0)
+	    (pk.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
+	    scan_archives(&pk) < 0)
 		rc = EXIT_FAIL;
 	else if (member_mtime(pk.pipe.sh->started, &pk.mtime) < 0)
 		rc = EXIT_USAGE;

@@ -181,11 +181,10 @@ run(struct producer *pr)
 
 	for (i = 0; i < n && rc == 0; i++)
 		rc = produce_input(pr, inputs[i]);
-	if (rc == 0 || rc == EXIT_DATA || rc > 128) {
-		/* A stopped producer still closes the stream in order. */
-		pr->pipe.interruptible = 0;
-		erc = push_end(pr, rc == EXIT_DATA ? END_DATA_ERROR :
-		    rc > 128 ? END_STOPPED : 0);
+	if (rc == 0 || rc == EXIT_DATA) {
+		/* Still interruptible: a stopped converter reads no more,
+		 * and needs no END (the shared stop flag tells it). */
+		erc = push_end(pr, rc == EXIT_DATA ? END_DATA_ERROR : 0);
 		if (erc)
 			rc = erc;
 	}
