@@ -42,6 +42,22 @@ make_dirs(const char *path)
 	return rc;
 }
 
+DIR *
+dir_stream(int dirfd, const char *path)
+{
+	int fd = dup(dirfd);
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		msg_warn_errno("%s", path);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	rewinddir(d); /* the offset is shared with dirfd: start afresh */
+	return d;
+}
+
 int
 staging_open(const char *outdir, char **path)
 {
@@ -114,17 +130,11 @@ staging_list(int dirfd, const char *path, uint64_t **sids, size_t *n)
 	struct dirent *e;
 	uint64_t *list = NULL, *grown, sid;
 	size_t count = 0, cap = 0;
-	int fd = dup(dirfd);
 
 	*sids = NULL;
 	*n = 0;
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		msg_warn_errno("%s", path);
-		if (fd >= 0)
-			close(fd);
+	if (!(d = dir_stream(dirfd, path)))
 		return -1;
-	}
-	rewinddir(d);
 	while ((errno = 0, e = readdir(d)) != NULL) {
 		if (!parse_numbered(e->d_name, NULL, ".xml", &sid))
 			continue;
@@ -164,15 +174,9 @@ staging_clean(int dirfd, const char *path)
 	char doc[40];
 	uint64_t sid;
 	long docs = 0;
-	int fd = dup(dirfd);
 
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		msg_warn_errno("%s", path);
-		if (fd >= 0)
-			close(fd);
+	if (!(d = dir_stream(dirfd, path)))
 		return -1;
-	}
-	rewinddir(d);
 	while ((errno = 0, e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
 		size_t len = strlen(n);

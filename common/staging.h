@@ -11,6 +11,7 @@
 #ifndef CSVPACK_STAGING_H
 #define CSVPACK_STAGING_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,9 @@
  * and opens the latter.  *path gets its malloc'd path.  Returns a directory
  * descriptor, or -1 after printing why. */
 int staging_open(const char *outdir, char **path);
+/* A directory stream on a duplicate of dirfd, from the start, or NULL
+ * after printing why; closedir() it. */
+DIR *dir_stream(int dirfd, const char *path);
 /* mkdir -p; returns 0, or -1 after printing why. */
 int make_dirs(const char *path);
 /* "NNNNNN.xml" (at least 6 digits). */

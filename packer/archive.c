@@ -165,16 +165,10 @@ archive_scan(int out_fd, const char *out_path, const char *prefix,
 	struct dirent *e;
 	uint64_t num;
 	DIR *d;
-	int fd = dup(out_fd);
 
 	*highest = 0;
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		msg_warn_errno("%s", out_path);
-		if (fd >= 0)
-			close(fd);
+	if (!(d = dir_stream(out_fd, out_path)))
 		return -1;
-	}
-	rewinddir(d); /* the descriptor's offset is shared with out_fd */
 	while ((errno = 0, e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
 
