@@ -56,7 +56,7 @@ UNIT_OBJ := $(call obj,$(UNIT_SRC))
 PROGRAMS := $(BIN)/csvpack-producer $(BIN)/csvpack-converter $(BIN)/csvpack-packer $(BIN)/csvpack
 UNIT := $(BUILD)/tests/unit-tests
 
-.PHONY: all check unit e2e sanitize demo install clean deps bench fuzz
+.PHONY: all check unit e2e faults soak sanitize demo install clean deps bench ring-bench fuzz
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -91,13 +91,19 @@ deps:
 		&& command -v python3 >/dev/null || scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory unit e2e faults
 
 unit: $(UNIT)
 	CK_DEFAULT_TIMEOUT=60 $(UNIT)
 
 e2e: $(PROGRAMS)
 	CSVPACK_BIN=$(abspath $(BIN)) python3 tests/e2e/run.py
+
+faults: $(PROGRAMS)
+	CSVPACK_BIN=$(abspath $(BIN)) python3 tests/faults/run.py
+
+soak: $(PROGRAMS)
+	CSVPACK_BIN=$(abspath $(BIN)) python3 tests/faults/run.py --soak
 
 sanitize: deps
 	@$(MAKE) --no-print-directory check SANITIZE=1
@@ -112,11 +118,34 @@ demo: deps
 	@tar -xzOf out/000001.tgz 000001.xml | head -n 6
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/csvpack.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf build bin out
+
+# Benchmarks (bench/README.md): the pipeline against tar | gzip on the same
+# XML, and the shared-memory ring against a pipe.  make bench ROWS=N RUNS=K
+# BIG=GB (BIG adds the flat-memory check on GB gigabytes of streamed CSV).
+ROWS ?= 500000
+RUNS ?= 5
+BIG ?=
+RING_BENCH := build/bench/ring_bench
+
+bench: $(PROGRAMS) $(RING_BENCH)
+	python3 bench/bench.py --rows $(ROWS) --runs $(RUNS) --bin $(BIN) \
+		$(if $(BIG),--big $(BIG))
+	$(RING_BENCH)
+
+$(RING_BENCH): bench/ring_bench.c common/ring.c common/event.c \
+		common/ring.h common/event.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Icommon -o $@ \
+		bench/ring_bench.c common/ring.c common/event.c -lrt -pthread
+
+ring-bench: $(RING_BENCH)
+	$(RING_BENCH)
 
 # libFuzzer over the CSV reader and the XML writer; SECONDS bounds the run.
 FUZZ := build/fuzz/fuzz_csv_xml

@@ -34,7 +34,7 @@ archive_name(char *buf, size_t size, const char *prefix, uint64_t num)
 /* Appends one document, header and padding included. */
 static int
 add_document(struct gz_stream *g, const struct archive_dirs *dirs,
-    uint64_t sid, int64_t mtime, unsigned char *copy)
+    const char *tmp, uint64_t sid, int64_t mtime, unsigned char *copy)
 {
 	unsigned char block[TAR_BLOCK];
 	char name[32];
@@ -74,7 +74,7 @@ add_document(struct gz_stream *g, const struct archive_dirs *dirs,
 	close(fd);
 	return 0;
 write_failed:
-	msg_warn_errno("%s: writing the archive", dirs->out_path);
+	msg_warn_errno("%s/%s", dirs->out_path, tmp);
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -82,8 +82,9 @@ fail:
 }
 
 static int
-write_archive(int fd, const struct archive_dirs *dirs, const uint64_t *sids,
-    size_t n, int level, int jobs, int64_t mtime, uint64_t *bytes)
+write_archive(int fd, const struct archive_dirs *dirs, const char *tmp,
+    const uint64_t *sids, size_t n, int level, int jobs, int64_t mtime,
+    uint64_t *bytes)
 {
 	static const unsigned char end[2 * TAR_BLOCK];
 	struct gz_stream g;
@@ -97,10 +98,10 @@ write_archive(int fd, const struct archive_dirs *dirs, const uint64_t *sids,
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		if (add_document(&g, dirs, sids[i], mtime, copy) < 0)
+		if (add_document(&g, dirs, tmp, sids[i], mtime, copy) < 0)
 			goto out;
 	if (gz_write(&g, end, sizeof(end)) < 0 || gz_finish(&g) < 0) {
-		msg_warn_errno("%s: writing the archive", dirs->out_path);
+		msg_warn_errno("%s/%s", dirs->out_path, tmp);
 		goto out;
 	}
 	*bytes = g.bytes_out;
@@ -126,7 +127,7 @@ archive_build(const struct archive_dirs *dirs, const char *name,
 		msg_warn_errno("%s/%s", dirs->out_path, tmp);
 		return -1;
 	}
-	if (write_archive(fd, dirs, sids, n, level, jobs, mtime, bytes) < 0)
+	if (write_archive(fd, dirs, tmp, sids, n, level, jobs, mtime, bytes) < 0)
 		goto fail;
 	if (fsync(fd) < 0) {
 		msg_warn_errno("%s/%s: fsync", dirs->out_path, tmp);
