@@ -353,7 +353,10 @@ load_staging(const char *out_path, struct coverage *c)
 	for (i = 0; i < n && rc == 0; i++) {
 		if (sids[i] > c->max_sid)
 			c->max_sid = sids[i];
-		if (meta_read(fd, sids[i], &m) == 0)
+		/* An incomplete document is removed at the next start and
+		 * its rows read again: they are not covered. */
+		if (staging_doc_complete(fd, sids[i]) &&
+		    meta_read(fd, sids[i], &m) == 0)
 			rc = cover(c, &m);
 	}
 	free(sids);
@@ -413,7 +416,7 @@ covered(const struct covered_input *ci, uint64_t row, size_t *cursor)
 /* --- archived documents still in staging ------------------------------ */
 
 struct claim {
-	char archive[64];   /* the latest group that listed the sid */
+	char archive[256];  /* the latest group that listed the sid */
 	uint64_t group;     /* that group's index in the journal */
 };
 
@@ -430,7 +433,7 @@ journal_archived(int out_fd, const char *out_path, const uint64_t *sids,
     size_t n, unsigned char *archived)
 {
 	struct claim *claim = calloc(n ? n : 1, sizeof(*claim));
-	char archive[64] = "", path[4200], *line = NULL;
+	char archive[256] = "", path[4200], *line = NULL;
 	uint64_t group = 0, *latest = NULL;
 	size_t linecap = 0, i, pending = 0, *pend = NULL;
 	struct doc_meta m;

@@ -234,9 +234,9 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 	case OPT_STATUS: o->status = 1; break;
 	case OPT_DIR: o->pack_dir = arg; break;
 	case OPT_PREFIX:
-		if (!*arg || strchr(arg, '/'))
-			return usage_error("--prefix: '%s' must be a non-empty "
-			    "name without '/'", arg);
+		if (!*arg || strchr(arg, '/') || strlen(arg) > 200)
+			return usage_error("--prefix: '%s' must be a name of "
+			    "1-200 bytes without '/'", arg);
 		o->prefix = arg;
 		break;
 	case OPT_ENCODING:

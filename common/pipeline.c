@@ -213,6 +213,14 @@ create_segment(struct pipeline *p, int fd, uint64_t ring_size)
 		    (unsigned long long)(HEADER_SIZE + ring_size));
 		return -1;
 	}
+	/* Reserve the pages now: a /dev/shm too small for the ring is an
+	 * error here, not a SIGBUS at the first touch of a page. */
+	if ((errno = posix_fallocate(fd, 0,
+	    (off_t)(HEADER_SIZE + ring_size))) != 0) {
+		msg_warn_errno("%s: %llu bytes of shared memory (--ring-size)",
+		    p->shm_name, (unsigned long long)(HEADER_SIZE + ring_size));
+		return -1;
+	}
 	if (map_segment(p, fd, HEADER_SIZE + ring_size) < 0)
 		return -1;
 	if (open_events(p, 1) < 0)

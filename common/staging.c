@@ -165,6 +165,25 @@ fail:
 	return -1;
 }
 
+int
+staging_doc_complete(int dirfd, uint64_t sid)
+{
+	static const char end[] = "</table>\n";
+	char name[40], tail[sizeof(end) - 1];
+	struct stat st;
+	int fd, ok;
+
+	staging_doc_name(name, sizeof(name), sid);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ok = fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(tail) &&
+	    pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail)) ==
+	    (ssize_t)sizeof(tail) && memcmp(tail, end, sizeof(tail)) == 0;
+	close(fd);
+	return ok;
+}
+
 long
 staging_clean(int dirfd, const char *path)
 {
@@ -183,7 +202,17 @@ staging_clean(int dirfd, const char *path)
 		int junk = 0;
 
 		if (parse_numbered(n, NULL, ".xml", &sid)) {
-			docs++;
+			/* Cut short by a power loss (documents are not
+			 * fsync'd): its rows were never archived, so it goes,
+			 * with its meta, and the rows are read again. */
+			if (staging_doc_complete(dirfd, sid)) {
+				docs++;
+				continue;
+			}
+			msg_warn("%s/%s: incomplete document removed", path, n);
+			snprintf(doc, sizeof(doc), "%06" PRIu64 ".meta", sid);
+			unlinkat(dirfd, doc, 0); /* may be gone already */
+			junk = 1;
 		} else if (parse_numbered(n, NULL, ".meta", &sid)) {
 			staging_doc_name(doc, sizeof(doc), sid);
 			junk = fstatat(dirfd, doc, &st, 0) < 0 && errno == ENOENT;

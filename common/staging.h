@@ -31,9 +31,12 @@ void staging_doc_name(char *buf, size_t size, uint64_t sid);
 /* The sids of the complete documents in dir, sorted.  *sids is malloc'd.
  * Returns 0, or -1 after printing why. */
 int staging_list(int dirfd, const char *path, uint64_t **sids, size_t *n);
+/* 1 if staged document sid is complete (ends as every document does). */
+int staging_doc_complete(int dirfd, uint64_t sid);
 /* Removes what a crashed converter left half-written: hidden temporary
- * files, and NNNNNN.meta files without their document.  Returns how many
- * complete documents remain, or -1 after printing why. */
+ * files, NNNNNN.meta files without their document, and documents a power
+ * loss cut short (with their meta).  Returns how many complete documents
+ * remain, or -1 after printing why. */
 long staging_clean(int dirfd, const char *path);
 /* Parses "NNNNNN<suffix>" (6 or more digits); returns 1 and sets *num. */
 int parse_numbered(const char *name, const char *prefix, const char *suffix,

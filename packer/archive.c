@@ -112,6 +112,31 @@ out:
 	return rc;
 }
 
+/* Gives the complete temporary archive its final name, never replacing
+ * an archive already there: link, then unlink the temporary name (a crash
+ * between the two leaves a temporary file the next start removes).
+ * Where hard links are not supported, rename after a check. */
+static int
+commit_name(const struct archive_dirs *dirs, const char *tmp, const char *name)
+{
+	struct stat st;
+
+	if (linkat(dirs->out_fd, tmp, dirs->out_fd, name, 0) == 0) {
+		if (unlinkat(dirs->out_fd, tmp, 0) < 0)
+			msg_warn_errno("%s/%s", dirs->out_path, tmp);
+		return 0;
+	}
+	if (errno == EEXIST || fstatat(dirs->out_fd, name, &st, 0) == 0) {
+		errno = EEXIST;
+		msg_warn_errno("%s/%s: not replaced", dirs->out_path, name);
+		return -1;
+	}
+	if (renameat(dirs->out_fd, tmp, dirs->out_fd, name) == 0)
+		return 0;
+	msg_warn_errno("%s/%s: rename", dirs->out_path, name);
+	return -1;
+}
+
 int
 archive_build(const struct archive_dirs *dirs, const char *name,
     const uint64_t *sids, size_t n, int level, int jobs, int64_t mtime,
@@ -141,10 +166,8 @@ archive_build(const struct archive_dirs *dirs, const char *name,
 	fd = -1;
 	if (before_rename && before_rename(arg) != 0)
 		goto fail;
-	if (renameat(dirs->out_fd, tmp, dirs->out_fd, name) < 0) {
-		msg_warn_errno("%s/%s: rename", dirs->out_path, name);
+	if (commit_name(dirs, tmp, name) < 0)
 		goto fail;
-	}
 	if (fsync(dirs->out_fd) < 0) {
 		msg_warn_errno("%s: fsync", dirs->out_path);
 		return -1; /* the archive stands; its documents stay too */

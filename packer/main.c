@@ -340,11 +340,19 @@ main(int argc, char **argv)
 	memset(&pk, 0, sizeof(pk));
 	pk.opt = &opt;
 	pk.dirs.out_fd = pk.dirs.staging_fd = -1;
+	pk.lock_fd = -1;
 	if (opt.pack_dir) {
 		if (member_mtime(time(NULL), &pk.mtime) < 0)
 			return EXIT_USAGE;
-		rc = open_dirs(&pk, opt.pack_dir) < 0 || scan_archives(&pk) < 0 ?
-		    EXIT_FAIL : pack_staged(&pk);
+		char owner[32];
+
+		/* Not a pipeline, but the output directory is as much ours
+		 * while we write into it. */
+		snprintf(owner, sizeof(owner), "dir-%ld", (long)getpid());
+		rc = open_dirs(&pk, opt.pack_dir) < 0 ||
+		    (pk.lock_fd = outlock_take(opt.output, owner)) < 0 ||
+		    scan_archives(&pk) < 0 ? EXIT_FAIL : pack_staged(&pk);
+		outlock_release(pk.lock_fd, opt.output, rc == 0);
 		close_dirs(&pk);
 		return rc;
 	}
