@@ -58,16 +58,6 @@ pipeline_name_valid(const char *name)
 	return 1;
 }
 
-void
-pipeline_unique_name(char *buf, size_t size)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(buf, size, "r%ld-%lx%05lx", (long)getpid(),
-	    (unsigned long)ts.tv_sec, (unsigned long)(ts.tv_nsec / 10000));
-}
-
 /* Fills in the object names; the name must be valid. */
 static void
 make_names(struct pipeline *p, const char *name)
@@ -311,7 +301,6 @@ register_stage(struct pipeline *p)
 	atomic_store(&slot->heartbeat_ms, now_ms());
 	atomic_store(&slot->state, STAGE_RUNNING);
 	atomic_store(&slot->pid, (int32_t)getpid());
-	atomic_fetch_add(&p->sh->attached, 1);
 	return 0;
 }
 
@@ -446,7 +435,6 @@ pipeline_detach(struct pipeline *p, int ok, int broken)
 	if (!p->sh)
 		return;
 	atomic_store(&p->sh->stage[p->self].state, ok ? STAGE_DONE : STAGE_FAILED);
-	atomic_fetch_sub(&p->sh->attached, 1);
 	last = last_one_out(p);
 	unmap_all(p);
 	if (last || broken)
@@ -584,7 +572,7 @@ doing_name(const struct stage_slot *slot, uint32_t doing)
 {
 	static const char *const names[] = {
 		"starting", "working", "waiting on the ring",
-		"waiting on its peer", "packing", "finishing",
+		"waiting on its peer", "packing",
 	};
 	int state = atomic_load(&slot->state);
 

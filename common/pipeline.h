@@ -38,7 +38,7 @@ enum { EV_DATA, EV_SPACE, EV_CONVERTED, EV_PACKED, EV_COUNT };
 /* What a stage is doing, for `csvpack status`. */
 enum stage_doing {
 	DOING_STARTING, DOING_WORKING, DOING_WAITING_RING, DOING_WAITING_PEER,
-	DOING_PACKING, DOING_FINISHING,
+	DOING_PACKING,
 };
 
 struct stage_slot {
@@ -64,7 +64,6 @@ struct pipeline_shared {
 	_Atomic uint32_t ready;       /* set last by the creator */
 	int64_t started;              /* the run's start, seconds since epoch */
 	uint64_t started_ms;          /* the same on CLOCK_MONOTONIC */
-	_Atomic uint32_t attached;    /* stages attached now */
 	_Atomic uint32_t stop;        /* a signal number: wind down */
 	_Atomic uint32_t handoff_eos; /* converter -> packer: last batch */
 	struct stage_slot stage[STAGE_COUNT];
@@ -90,8 +89,6 @@ struct pipeline {
 const char *stage_name(enum stage s);
 /* 1 if name is 1..64 of [A-Za-z0-9._-], not starting with '.'. */
 int pipeline_name_valid(const char *name);
-/* A fresh name for one run: "r<pid>-<time>". */
-void pipeline_unique_name(char *buf, size_t size);
 
 /* Creates or joins the pipeline.  ring_size is used only by the creator.
  * Returns 0, or -1 after printing why. */
