@@ -34,6 +34,7 @@
 #include "signals.h"
 #include "staging.h"
 #include "xml_doc.h"
+#include "xml_pool.h"
 
 struct converter {
 	const struct options *opt;
@@ -332,6 +333,10 @@ main(int argc, char **argv)
 	int rc;
 
 	msg_init(argv[0]);
+	if (xml_pool_install() < 0) {
+		msg_warn("xmlMemSetup failed");
+		return EXIT_FAIL;
+	}
 	rc = options_parse(&opt, argc, argv);
 	if (rc)
 		return rc < 0 ? 0 : rc;

@@ -196,9 +196,8 @@ write_value(struct xml_doc *d, const struct field *f, uint64_t line)
 	for (i = 0; i < f->len && !special[p[i]]; i++)
 		;
 	if (i == f->len && f->len <= INT_MAX)
-		return f->len == 0 ? xmlTextWriterWriteString(d->writer,
-		    BAD_CAST "") : xmlTextWriterWriteRawLen(d->writer,
-		    BAD_CAST f->s, (int)f->len);
+		return xmlTextWriterWriteRawLen(d->writer, BAD_CAST f->s,
+		    (int)f->len);
 	v = xml_clean_value(f->s, f->len, &d->clean, &bad);
 	if (!v)
 		return errno = ENOMEM, -1;
@@ -208,20 +207,41 @@ write_value(struct xml_doc *d, const struct field *f, uint64_t line)
 	return xmlTextWriterWriteString(d->writer, BAD_CAST v);
 }
 
+/* Writes v in decimal at the end of num (24 bytes) and returns where the
+ * digits start; snprintf took 1% of the converter's time. */
+static const char *
+format_u64(uint64_t v, char num[24])
+{
+	char *p = num + 23;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
 int
 xml_doc_row(struct xml_doc *d, uint64_t line, const struct field *f,
     uint32_t n)
 {
 	xmlTextWriterPtr w = d->writer;
 	char num[24];
+	const char *digits;
 	uint32_t i;
 
 	if (n > d->names.count)
 		return errno = EINVAL, -1;
-	snprintf(num, sizeof(num), "%" PRIu64, line);
-	if (xmlTextWriterWriteString(w, BAD_CAST "\n  ") < 0 ||
+	digits = format_u64(line, num);
+	/* White space and digits need no escaping: written raw, they spare
+	 * the writer an escaped copy (a malloc) each. */
+	if (xmlTextWriterWriteRawLen(w, BAD_CAST "\n  ", 3) < 0 ||
 	    xmlTextWriterStartElement(w, BAD_CAST "row") < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "line", BAD_CAST num) < 0)
+	    xmlTextWriterStartAttribute(w, BAD_CAST "line") < 0 ||
+	    xmlTextWriterWriteRawLen(w, BAD_CAST digits,
+	    (int)(num + sizeof(num) - 1 - digits)) < 0 ||
+	    xmlTextWriterEndAttribute(w) < 0)
 		return failed(d);
 	for (i = 0; i < n; i++) {
 		if (xmlTextWriterStartElement(w, BAD_CAST d->names.name[i]) < 0 ||

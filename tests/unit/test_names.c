@@ -53,6 +53,7 @@
 #include "suites.h"
 #include "buf.h"
 #include "xml_doc.h"
+#include "xml_pool.h"
 #include "xml_names.h"
 
 #define MAXC 8
@@ -963,6 +964,58 @@ START_TEST(doc_source_unusual)
 }
 END_TEST
 
+/* The small-block pool (converter/xml_pool.h): every size gets a 16-byte
+ * aligned block that keeps its bytes, realloc keeps the contents across
+ * classes and into large blocks, and a freed block is reused by the next
+ * request of its class. */
+START_TEST(pool_blocks)
+{
+	enum { N = 600 };
+	unsigned char *p[N];
+	size_t size[N], i, j;
+	void *again;
+
+	for (i = 0; i < N; i++) {
+		size[i] = i < 300 ? i : 4096 + i;
+		p[i] = xml_pool_malloc(size[i]);
+		ck_assert_ptr_nonnull(p[i]);
+		ck_assert_uint_eq((uintptr_t)p[i] % 16, 0);
+		memset(p[i], (int)(i & 0xFF), size[i]);
+	}
+	for (i = 0; i < N; i++)
+		for (j = 0; j < size[i]; j++)
+			ck_assert_uint_eq(p[i][j], i & 0xFF);
+	/* Grow each block past its class, then past the small limit. */
+	for (i = 0; i < N; i += 7) {
+		size_t grown[2] = { size[i] + 17, size[i] + 1000 };
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			p[i] = xml_pool_realloc(p[i], grown[k]);
+			ck_assert_ptr_nonnull(p[i]);
+			for (j = 0; j < size[i]; j++)
+				ck_assert_uint_eq(p[i][j], i & 0xFF);
+			memset(p[i] + size[i], (int)(i & 0xFF),
+			    grown[k] - size[i]);
+			size[i] = grown[k];
+		}
+	}
+	for (i = 0; i < N; i++)
+		xml_pool_free(p[i]);
+	xml_pool_free(NULL);
+	/* Last freed of a class comes back first. */
+	p[0] = xml_pool_malloc(40);
+	xml_pool_free(p[0]);
+	again = xml_pool_malloc(33);
+	ck_assert_ptr_eq(again, p[0]);
+	xml_pool_free(again);
+	again = xml_pool_strdup("<row line=\"2\">");
+	ck_assert_str_eq(again, "<row line=\"2\">");
+	xml_pool_free(again);
+	ck_assert_ptr_null(xml_pool_malloc(SIZE_MAX - 8));
+}
+END_TEST
+
 Suite *
 names_suite(void)
 {
@@ -992,6 +1045,7 @@ names_suite(void)
 	tcase_add_test(d, doc_large);
 	tcase_add_test(d, doc_write_error);
 	tcase_add_test(d, doc_row_too_wide);
+	tcase_add_test(d, pool_blocks);
 	tcase_add_loop_test(d, doc_source_unusual, 0,
 	    (int)(sizeof(unusual_sources) / sizeof(unusual_sources[0])));
 	suite_add_tcase(s, d);
