@@ -52,26 +52,3 @@ buf_reserve(struct buf *b, size_t extra)
 	b->cap = cap;
 	return 0;
 }
-
-int
-buf_append(struct buf *b, const void *p, size_t n)
-{
-	if (buf_reserve(b, n) < 0)
-		return -1;
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
-int
-buf_append_u32(struct buf *b, uint32_t v)
-{
-	return buf_append(b, &v, sizeof(v));
-}
-
-int
-buf_append_u64(struct buf *b, uint64_t v)
-{
-	return buf_append(b, &v, sizeof(v));
-}

@@ -929,6 +929,108 @@ struct utf8_case {
 
 #define U(lit, valid)	{ (lit), sizeof(lit) - 1, (valid) }
 
+/*
+ * The span scanner reads eight bytes at a time: random fields put every
+ * delimiter, quote and line end at every offset within a word, next to
+ * UTF-8 bytes that equal a stop byte but for the high bit (0x8A, 0x8D,
+ * 0xA2, 0xAC), with literal quotes inside unquoted fields.
+ */
+START_TEST(test_spans)
+{
+	enum { NROWS = 1500, NF = 6 };
+	static const char *const plain[] = { "a", "Z", "9", " ", ".", "\xC2\xAC",
+	    "\xCA\x8D", "\xCA\x8A", "\xC2\xA2", "\xE2\x80\xA2" };
+	static const char *const quoted[] = { ",", "\"", "\n", "\r\n" };
+	unsigned char *in;
+	char *pool, *q;
+	struct xrow *rows;
+	struct expect e;
+	size_t i, j, k, npieces, inlen = 0;
+	uint64_t line = 1;
+	uint32_t rnd = 12345;
+
+#define NEXT()	(rnd = rnd * 1103515245u + 12345u, (rnd >> 16) & 0x7FFF)
+	in = malloc(NROWS * NF * 40 * 4);
+	pool = malloc(NROWS * NF * 40 * 4);
+	rows = calloc(NROWS, sizeof(*rows));
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(pool);
+	ck_assert_ptr_nonnull(rows);
+	q = pool;
+	for (i = 0; i < NROWS; i++) {
+		rows[i].line = line;
+		for (j = 0; j < NF; j++) {
+			int isq = NEXT() % 3 == 0;
+			char *start = q;
+
+			npieces = NEXT() % 40;
+			if (j)
+				in[inlen++] = ',';
+			if (isq)
+				in[inlen++] = '"';
+			for (k = 0; k < npieces; k++) {
+				const char *piece;
+
+				if (isq && NEXT() % 4 == 0)
+					piece = quoted[NEXT() % 4];
+				else if (!isq && k > 0 && NEXT() % 9 == 0)
+					piece = "\"";
+				else
+					piece = plain[NEXT() % 10];
+				q += sprintf(q, "%s", piece);
+				if (isq && piece[0] == '"')
+					in[inlen++] = '"';
+				if (piece[0] == '\n' || piece[0] == '\r')
+					line++;
+				memcpy(in + inlen, piece, strlen(piece));
+				inlen += strlen(piece);
+			}
+			if (isq)
+				in[inlen++] = '"';
+			rows[i].f[j].s = start;
+			rows[i].f[j].n = (size_t)(q - start);
+			*q++ = '\0';
+		}
+		if (i % 2) {
+			in[inlen++] = '\r';
+			in[inlen++] = '\n';
+		} else {
+			in[inlen++] = '\n';
+		}
+		line++;
+	}
+#undef NEXT
+	memset(&e, 0, sizeof(e));
+	e.name = "spans";
+	e.in = in;
+	e.inlen = inlen;
+	e.delim = ',';
+	e.utf8 = 1;
+	e.row = rows;
+	e.nrows = NROWS;
+	{
+		static const size_t ks[] = { 1, 7, 8, 9, 13, 4096, 1 << 20 };
+		struct chunk_src s;
+		struct csv_source src = { chunk_read, &s };
+		char buf[2048];
+		struct msg m = { buf, sizeof(buf), 0 };
+
+		for (k = 0; k < sizeof(ks) / sizeof(ks[0]); k++) {
+			memset(&s, 0, sizeof(s));
+			s.p = in;
+			s.len = inlen;
+			s.k = ks[k];
+			if (check_reader(&e, src, &m) < 0)
+				ck_abort_msg("%s, %zu-byte chunks: %s",
+				    e.name, ks[k], buf);
+		}
+	}
+	free(in);
+	free(pool);
+	free(rows);
+}
+END_TEST
+
 START_TEST(test_utf8_valid)
 {
 	static const struct utf8_case t[] = {
@@ -1247,6 +1349,7 @@ csv_suite(void)
 	tcase_add_loop_test(tc, test_source_error, 0, 2);
 	tcase_add_test(tc, test_big_field);
 	tcase_add_test(tc, test_many_rows);
+	tcase_add_test(tc, test_spans);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("utf8");
