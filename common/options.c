@@ -19,6 +19,7 @@ enum {
 	OPT_NO_HEADER = 256, OPT_ENCODING, OPT_RAGGED, OPT_NAME,
 	OPT_FLUSH_AFTER, OPT_PREFIX, OPT_RESUME, OPT_RING_SIZE, OPT_PROGRESS,
 	OPT_STDOUT, OPT_DIR, OPT_CLEANUP, OPT_VALIDATE, OPT_STATUS,
+	OPT_ATTACH_TIMEOUT, OPT_WATCH,
 };
 
 static const struct option long_options[] = {
@@ -43,17 +44,31 @@ static const struct option long_options[] = {
 	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
 	{ "validate", no_argument, NULL, OPT_VALIDATE },
 	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "watch", no_argument, NULL, OPT_WATCH },
+	{ "attach-timeout", required_argument, NULL, OPT_ATTACH_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char usage_text[] =
+/* The first lines of --help, then the options all programs share, then
+ * an example; the launcher runs the producer's --help under its own name. */
+static const char usage_stage[] =
 "usage: %s [OPTIONS] [INPUT...]\n"
 "\n"
 "One stage of a csvpack pipeline (producer | converter | packer).  Started\n"
 "with the same --name, in any order, the three form a pipeline; the\n"
-"csvpack launcher does that for you.\n"
+"csvpack launcher does that for you.\n";
+
+static const char usage_launcher[] =
+"usage: csvpack [OPTIONS] [INPUT...]\n"
+"       csvpack status [--watch] [NAME]\n"
+"       csvpack --cleanup [NAME]\n"
+"\n"
+"Turns CSV inputs (stdin when none, or -) into XML documents and packs them,\n"
+"B at a time, into gzip tarballs DIR/NNNNNN.tgz; prints each archive path.\n";
+
+static const char usage_options[] =
 "\n"
 "  -o, --output DIR      where archives go (created if missing)   [./out]\n"
 "  -b, --batch N         XML documents per archive                [100]\n"
@@ -69,14 +84,66 @@ static const char usage_text[] =
 "      --resume          skip input rows the journal says are archived\n"
 "  -j, --jobs N          compression threads                      [cores]\n"
 "      --ring-size BYTES the shared ring's size (K, M, G)         [16M]\n"
-"  -q, --quiet           no progress or summary on stderr\n"
-"      --progress        live progress on stderr\n"
-"      --stdout [FILE]   converter: one CSV input to one XML document on\n"
-"                        stdout, no pipeline\n"
-"      --dir DIR         packer: pack the XML documents in DIR, once\n"
-"      --cleanup [NAME]  remove the IPC objects of a dead pipeline\n"
-"      --status [NAME]   show a running pipeline's counters and stages\n"
+"      --attach-timeout S  give up if the other stages have not come\n"
+"                        within S seconds; 0: wait for ever      [60]\n"
+"  -q, --quiet           errors only: no progress, no summary\n"
+"      --progress        a live progress line on stderr  [on a terminal]\n"
 "  -h, --help, -V, --version\n";
+
+static const char usage_producer[] =
+"\n"
+"  --cleanup [NAME]      remove the IPC objects of a dead pipeline (all of\n"
+"                        this user's dead ones without NAME)\n"
+"  --status [--watch] [NAME]  show a running pipeline's counters and stages\n"
+"\n"
+"example:\n"
+"  csvpack-packer --name dbg -o out &\n"
+"  csvpack-converter --name dbg -o out &\n"
+"  csvpack-producer --name dbg -o out data.csv\n";
+
+static const char usage_converter[] =
+"\n"
+"  --stdout [FILE|-]     one CSV input to one XML document on stdout, no\n"
+"                        pipeline\n"
+"\n"
+"example:\n"
+"  gdb --args csvpack-converter --name dbg -o out   # then start the others\n"
+"  csvpack-converter --stdout prices.csv | xmllint --format -\n";
+
+static const char usage_packer[] =
+"\n"
+"  --dir DIR             pack the XML documents in DIR, once, B per archive,\n"
+"                        no pipeline\n"
+"\n"
+"example:\n"
+"  csvpack-packer --name dbg -o out -j 4\n"
+"  csvpack-packer --dir staged/ -o out -b 50\n";
+
+static const char usage_csvpack[] =
+"\n"
+"  --cleanup [NAME]      remove the IPC objects of a dead pipeline\n"
+"\n"
+"examples:\n"
+"  csvpack -o bundles -b 100 -r 1000 data/*.csv | xargs -n1 sha256sum\n"
+"  gunzip -c big.csv.gz | csvpack --encoding GB18030 -o out -\n";
+
+static void
+usage(const char *prog)
+{
+	if (strcmp(prog, "csvpack") == 0)
+		fputs(usage_launcher, stdout);
+	else
+		printf(usage_stage, prog);
+	fputs(usage_options, stdout);
+	if (strcmp(prog, "csvpack") == 0)
+		fputs(usage_csvpack, stdout);
+	else if (strstr(prog, "converter"))
+		fputs(usage_converter, stdout);
+	else if (strstr(prog, "packer"))
+		fputs(usage_packer, stdout);
+	else
+		fputs(usage_producer, stdout);
+}
 
 static int
 usage_error(const char *fmt, const char *arg)
@@ -179,6 +246,7 @@ defaults(struct options *o)
 	o->level = 6;
 	o->jobs = cores > 0 ? (int)cores : 1;
 	o->ring_size = UINT64_C(16) << 20;
+	o->attach_timeout = 60;
 }
 
 /* Rounds a ring size up to a power of two, at least 64 KiB. */
@@ -232,6 +300,13 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 	case OPT_CLEANUP: o->cleanup = 1; break;
 	case OPT_VALIDATE: o->validate = 1; break;
 	case OPT_STATUS: o->status = 1; break;
+	case OPT_WATCH: o->watch = 1; break;
+	case OPT_ATTACH_TIMEOUT:
+		if (parse_count(arg, 0, 86400, &v) < 0)
+			return usage_error("--attach-timeout: '%s' is not a "
+			    "number of seconds 0-86400", arg);
+		o->attach_timeout = (unsigned)v;
+		break;
 	case OPT_DIR: o->pack_dir = arg; break;
 	case OPT_PREFIX:
 		if (!*arg || strchr(arg, '/') || strlen(arg) > 200)
@@ -269,7 +344,7 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 		o->ring_size = ring_round(v);
 		break;
 	case 'h':
-		printf(usage_text, prog);
+		usage(prog);
 		return -1;
 	case 'V':
 		printf("%s %s\n", prog, CSVPACK_VERSION);

@@ -33,6 +33,8 @@ struct options {
 	int cleanup;           /* --cleanup [NAME] */
 	int validate;          /* --validate: check options and inputs, exit */
 	int status;            /* --status [NAME] */
+	int watch;             /* --status --watch: redraw every second */
+	unsigned attach_timeout; /* s to wait for the other stages; 0: ever */
 	char **inputs;
 	int ninputs;
 };

@@ -100,6 +100,16 @@ pipeline_cleanup(const char *name)
 	return pipeline_remove(name);
 }
 
+static int
+segment_exists(const char *prefix, const char *name)
+{
+	char path[PIPELINE_NAME_MAX + 80];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/dev/shm/%s%s", prefix, name);
+	return stat(path, &st) == 0;
+}
+
 int
 pipeline_cleanup_all(void)
 {
@@ -135,13 +145,20 @@ pipeline_cleanup_all(void)
 		name[len] = '\0';
 		if (!pipeline_name_valid(name))
 			continue;
+		/* A pipeline is handled once, at its segment; semaphores
+		 * only when they outlived it. */
+		if (n != e->d_name + plen && segment_exists(prefix, name))
+			continue;
 		if (pipeline_cleanup(name) < 0)
 			busy++;
 		else
 			removed++;
 	}
 	closedir(d);
-	return busy ? -1 : removed;
+	if (busy)
+		msg_info("%d running pipeline%s left alone", busy,
+		    busy == 1 ? "" : "s");
+	return removed;
 }
 
 int
@@ -420,9 +437,12 @@ last_one_out(struct pipeline *p)
 		for (s = 0; s < STAGE_COUNT; s++)
 			if (atomic_load(&p->sh->stage[s].pid) == 0)
 				return 1;
+	/* Nor is a stage that has not come by a stop worth waiting for. */
 	for (s = 0; s < STAGE_COUNT; s++)
 		if (s != (int)p->self &&
-		    atomic_load(&p->sh->stage[s].state) != STAGE_DONE)
+		    atomic_load(&p->sh->stage[s].state) != STAGE_DONE &&
+		    !(atomic_load(&p->sh->stop) &&
+		    atomic_load(&p->sh->stage[s].pid) == 0))
 			return 0;
 	return 1;
 }
@@ -457,6 +477,71 @@ note_launcher(void)
 	launcher_start = proc_start_time(launcher_pid);
 }
 
+void
+pipeline_set_attach_timeout(struct pipeline *p, unsigned seconds)
+{
+	p->attach_timeout_s = seconds;
+	p->attach_deadline_ms = seconds ? now_ms() + seconds * UINT64_C(1000) :
+	    0;
+}
+
+int
+pipeline_wait_attached(struct pipeline *p)
+{
+	const struct timespec slice = { 0, 100 * 1000 * 1000 };
+	int s, missing;
+
+	for (;;) {
+		missing = 0;
+		for (s = 0; s < STAGE_COUNT; s++)
+			if (s != (int)p->self &&
+			    atomic_load(&p->sh->stage[s].pid) == 0)
+				missing = 1;
+		if (!missing)
+			return 0;
+		pipeline_stop_signal(p);
+		if (pipeline_check_peers(p) < 0)
+			return -1;
+		nanosleep(&slice, NULL);
+	}
+}
+
+int
+pipeline_wait_status(struct pipeline *p)
+{
+	int sig = pipeline_stop_signal(p);
+
+	return sig && !p->peer_died ? 128 + sig : EXIT_FAIL;
+}
+
+/* Stage s has not attached yet.  It will not come if the launcher that
+ * should start it is dead or the attach timeout has passed; and a stop
+ * request need not wait for it.  Returns -1 in those cases. */
+static int
+missing_peer(struct pipeline *p, enum stage s, int orphan)
+{
+	if (orphan) {
+		msg_warn("the launcher died before the %s started",
+		    stage_name(s));
+		p->peer_died = 1;
+		return -1;
+	}
+	if (p->attach_deadline_ms && now_ms() >= p->attach_deadline_ms) {
+		msg_warn("no %s joined pipeline %s within %u s "
+		    "(--attach-timeout)", stage_name(s), p->name,
+		    p->attach_timeout_s);
+		p->peer_died = 1;
+		return -1;
+	}
+	if (atomic_load(&p->sh->stop)) {
+		if (!p->told_missing++)
+			msg_info("stopping: no %s joined pipeline %s",
+			    stage_name(s), p->name);
+		return -1;
+	}
+	return 0;
+}
+
 int
 pipeline_check_peers(struct pipeline *p)
 {
@@ -470,12 +555,9 @@ pipeline_check_peers(struct pipeline *p)
 		pid_t pid = (pid_t)atomic_load(&slot->pid);
 		int state = atomic_load(&slot->state);
 
-		if (s != (int)p->self && pid == 0 && orphan) {
-			msg_warn("the launcher died before the %s started",
-			    stage_name(s));
-			p->peer_died = 1;
+		if (s != (int)p->self && pid == 0 &&
+		    missing_peer(p, (enum stage)s, orphan) < 0)
 			return -1;
-		}
 		if (s == (int)p->self || pid == 0 || state == STAGE_DONE)
 			continue;
 		if (state == STAGE_FAILED) {
@@ -605,10 +687,13 @@ print_status(const char *name, const struct pipeline_shared *sh)
 		    (long)atomic_load(&slot->pid),
 		    doing_name(slot, atomic_load(&slot->doing)));
 	}
-	printf("  read:      %llu inputs, %llu rows, %.1f MB of CSV\n",
+	printf("  read:      %llu inputs, %llu rows, %.1f MB of CSV",
 	    (unsigned long long)atomic_load(&c->inputs),
 	    (unsigned long long)atomic_load(&c->rows),
 	    (double)atomic_load(&c->csv_bytes) / 1e6);
+	if (atomic_load(&c->input_total))
+		printf(" of %.1f MB", (double)atomic_load(&c->input_total) / 1e6);
+	putchar('\n');
 	printf("  converted: %llu documents, %.1f MB of XML\n",
 	    (unsigned long long)atomic_load(&c->documents),
 	    (double)atomic_load(&c->xml_bytes) / 1e6);
@@ -662,7 +747,7 @@ pipeline_status(const char *name)
 			msg_warn("no pipeline %s (of this user) is running", name);
 			return -1;
 		}
-		return 0;
+		return 1;
 	}
 	d = opendir("/dev/shm");
 	if (!d) {
@@ -679,5 +764,5 @@ pipeline_status(const char *name)
 	closedir(d);
 	if (!found)
 		printf("no csvpack pipeline of this user is running\n");
-	return 0;
+	return found;
 }

@@ -27,7 +27,7 @@
 #include "ring.h"
 
 #define PIPELINE_MAGIC UINT64_C(0x314b4341505653a3) /* "\xa3SVPACK1" */
-#define PIPELINE_VERSION 1u
+#define PIPELINE_VERSION 2u
 #define PIPELINE_NAME_MAX 64
 #define PIPELINE_SLICE_MS 100  /* every wait wakes this often to check */
 
@@ -53,6 +53,7 @@ struct pipeline_counters {
 	_Atomic uint64_t inputs, rows, csv_bytes;
 	_Atomic uint64_t documents, xml_bytes;
 	_Atomic uint64_t archives, archive_bytes;
+	_Atomic uint64_t input_total;  /* bytes of all inputs; 0: unknown */
 };
 
 struct pipeline_shared {
@@ -82,6 +83,9 @@ struct pipeline {
 	struct event ev[EV_COUNT];
 	int interruptible; /* ring waits give up when a stop is requested */
 	int peer_died;
+	uint64_t attach_deadline_ms; /* a stage not come by then fails us */
+	unsigned attach_timeout_s;
+	int told_missing;
 	uint64_t deadline_ms; /* ring waits give up then (0: never) ... */
 	int deadline_hit;     /* ... and say so here */
 };
@@ -103,9 +107,21 @@ int pipeline_remove(const char *name);
 /* Removes pipeline NAME's objects unless one of its stages still runs
  * (then prints which and returns -1). */
 int pipeline_cleanup(const char *name);
-/* pipeline_cleanup() for every pipeline of this user in /dev/shm.  Returns
- * how many were removed, or -1 if some still run. */
+/* pipeline_cleanup() for every pipeline of this user in /dev/shm; running
+ * ones are left alone (and named).  Returns how many were removed, or -1
+ * if /dev/shm cannot be read. */
 int pipeline_cleanup_all(void);
+
+/* The other stages must have attached within seconds from now (0: no
+ * limit), or pipeline_check_peers fails saying which one never came. */
+void pipeline_set_attach_timeout(struct pipeline *p, unsigned seconds);
+/* Waits until the other two stages have attached (the producer's rows
+ * mean nothing if no converter ever comes).  Returns 0, or -1 as
+ * pipeline_check_peers does: attach timeout, dead launcher, stop. */
+int pipeline_wait_attached(struct pipeline *p);
+/* The exit status after a failed wait: 128+signal if a stop was asked
+ * and no stage died, else EXIT_FAIL. */
+int pipeline_wait_status(struct pipeline *p);
 
 /* Checks the other stages: returns 0 if none has died, else -1 after
  * printing which one (and sets p->peer_died). */
@@ -123,7 +139,8 @@ int pipeline_push(struct pipeline *p, uint32_t type, const void *data,
 int pipeline_peek(struct pipeline *p, struct ring_rec *rec);
 
 /* Prints pipeline NAME's counters and stages (or every pipeline of this
- * user when name is NULL) on stdout.  Returns 0, or -1 if none was found. */
+ * user when name is NULL) on stdout.  Returns how many were shown, or -1
+ * if NAME was not found. */
 int pipeline_status(const char *name);
 void pipeline_doing(struct pipeline *p, enum stage_doing what);
 

@@ -208,7 +208,7 @@ handoff(struct converter *cv, int last)
 		return EXIT_FAIL;
 	}
 	if (pipeline_wait_event(p, EV_PACKED) < 0)
-		return EXIT_FAIL;
+		return pipeline_wait_status(p);
 	if (event_clear(&p->ev[EV_PACKED]) < 0) {
 		msg_warn_errno("sem_trywait %s", p->ev_name[EV_PACKED]);
 		return EXIT_FAIL;
@@ -363,6 +363,7 @@ main(int argc, char **argv)
 	    STAGE_CONVERTER) < 0)
 		return EXIT_FAIL;
 	cv.pipe.interruptible = 1;
+	pipeline_set_attach_timeout(&cv.pipe, opt.attach_timeout);
 	cv.staging_fd = staging_open(opt.output, &cv.staging);
 	if (cv.staging_fd >= 0)
 		cv.lock_fd = outlock_take(opt.output, opt.name);

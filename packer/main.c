@@ -22,6 +22,7 @@
 #include "options.h"
 #include "outlock.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "proc.h"
 #include "signals.h"
 #include "staging.h"
@@ -37,6 +38,8 @@ struct packer {
 	int64_t mtime;
 	int stdout_closed;
 	uint64_t archives, archive_bytes;
+	int show_progress;
+	struct progress progress;
 };
 
 /* Prints an archive's path; a reader that went away (EPIPE) stops the
@@ -117,20 +120,6 @@ write_journal(void *arg)
 	return rc;
 }
 
-/* --progress: one line per archive on stderr. */
-static void
-progress(struct packer *pk)
-{
-	struct pipeline_counters *c = &pk->pipe.sh->count;
-	double secs = (double)(now_ms() - pk->pipe.sh->started_ms) / 1000.0;
-
-	msg_warn("progress: %" PRIu64 " rows read, %" PRIu64 " documents, %"
-	    PRIu64 " archives, %.1f s, %.1f MB/s of CSV",
-	    atomic_load(&c->rows), atomic_load(&c->documents), pk->archives,
-	    secs, secs > 0 ? (double)atomic_load(&c->csv_bytes) / 1e6 / secs :
-	    0.0);
-}
-
 /* Packs every complete document in staging, B per archive, in sid order. */
 static int
 pack_staged(struct packer *pk)
@@ -165,8 +154,8 @@ pack_staged(struct packer *pk)
 			atomic_fetch_add(&pk->pipe.sh->count.archive_bytes, bytes);
 		}
 		announce(pk, name);
-		if (pk->opt->progress && pk->attached)
-			progress(pk);
+		if (pk->show_progress)
+			progress_archive(&pk->progress);
 	}
 	free(sids);
 	return rc;
@@ -223,7 +212,7 @@ run(struct packer *pk)
 		return rc;
 	for (;;) {
 		if (pipeline_wait_event(p, EV_CONVERTED) < 0)
-			return EXIT_FAIL;
+			return pipeline_wait_status(p);
 		last = (int)atomic_load(&p->sh->handoff_eos);
 		rc = pack_staged(pk);
 		if (rc)
@@ -372,14 +361,21 @@ main(int argc, char **argv)
 	    STAGE_PACKER) < 0)
 		return EXIT_FAIL;
 	pk.attached = 1;
+	pipeline_set_attach_timeout(&pk.pipe, opt.attach_timeout);
 	if (open_dirs(&pk, NULL) < 0 ||
 	    (pk.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
 	    scan_archives(&pk) < 0)
 		rc = EXIT_FAIL;
 	else if (member_mtime(pk.pipe.sh->started, &pk.mtime) < 0)
 		rc = EXIT_USAGE;
-	else
+	else {
+		pk.show_progress = !opt.quiet &&
+		    (opt.progress || isatty(STDERR_FILENO));
+		if (pk.show_progress)
+			progress_start(&pk.progress, pk.pipe.sh);
 		rc = run(&pk);
+		progress_stop(&pk.progress);
+	}
 	if (rc == 0 || rc > 128) {
 		/* Staging is empty now: leave only archives behind. */
 		if (unlinkat(pk.dirs.out_fd, STAGING_DIR, AT_REMOVEDIR) < 0 &&

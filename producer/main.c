@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -183,6 +185,26 @@ push_end(struct producer *pr, uint32_t flags)
 	return rc == RING_OK ? 0 : push_failed(pr, rc);
 }
 
+/* The inputs' total size, for the progress line's ETA: known when every
+ * input is a regular file read as it is (no --encoding), else 0. */
+static uint64_t
+input_total(const struct options *o)
+{
+	struct stat st;
+	uint64_t total = 0;
+	int i;
+
+	if (o->ninputs == 0 || o->encoding)
+		return 0;
+	for (i = 0; i < o->ninputs; i++) {
+		if (strcmp(o->inputs[i], "-") == 0 ||
+		    stat(o->inputs[i], &st) < 0 || !S_ISREG(st.st_mode))
+			return 0;
+		total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
 static int
 run(struct producer *pr)
 {
@@ -191,6 +213,7 @@ run(struct producer *pr)
 	int i, n = pr->opt->ninputs ? pr->opt->ninputs : 1;
 	int rc = 0, erc;
 
+	atomic_store(&pr->pipe.sh->count.input_total, input_total(pr->opt));
 	for (i = 0; i < n && rc == 0; i++)
 		rc = produce_input(pr, inputs[i]);
 	if (rc == 0 || rc == EXIT_DATA) {
@@ -239,6 +262,39 @@ cleanup(const struct options *o)
 	return pipeline_cleanup(name) < 0 ? EXIT_FAIL : 0;
 }
 
+/* --status [--watch] [NAME]: once, or redrawn every second (like
+ * watch(1)) until the pipeline, or every pipeline, has ended. */
+static int
+status(const struct options *o)
+{
+	const char *name = o->name ? o->name : o->ninputs ? o->inputs[0] : NULL;
+	const struct timespec second = { 1, 0 };
+	int tty = isatty(STDOUT_FILENO), n, seen = 0;
+
+	if (name && !pipeline_name_valid(name)) {
+		msg_warn("--status: '%s' is not a pipeline name", name);
+		return EXIT_USAGE;
+	}
+	if (!o->watch)
+		return pipeline_status(name) < 0 ? EXIT_FAIL : 0;
+	for (;;) {
+		if (tty)
+			fputs("\033[H\033[2J", stdout);
+		n = pipeline_status(name);
+		if (n < 0 && !seen)
+			return EXIT_FAIL;
+		if (n <= 0) {
+			if (name)
+				printf("pipeline %s has ended\n", name);
+			return 0;
+		}
+		seen = 1;
+		if (fflush(stdout) == EOF)
+			return EXIT_FAIL;
+		nanosleep(&second, NULL);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -254,8 +310,7 @@ main(int argc, char **argv)
 	if (opt.cleanup)
 		return cleanup(&opt);
 	if (opt.status)
-		return pipeline_status(opt.name ? opt.name : opt.ninputs ?
-		    opt.inputs[0] : NULL) < 0 ? EXIT_FAIL : 0;
+		return status(&opt);
 	if (opt.validate)
 		return validate_inputs(&opt);
 	if (!opt.name) {
@@ -278,9 +333,15 @@ main(int argc, char **argv)
 	    STAGE_PRODUCER) < 0)
 		return EXIT_FAIL;
 	pr.pipe.interruptible = 1;
+	pipeline_set_attach_timeout(&pr.pipe, opt.attach_timeout);
 	pr.max_record = ring_max_payload(&pr.pipe.ring);
 	buf_init(&pr.chunk, 0);
 	rc = run(&pr);
+	/* Started by hand, the others may not have come yet: the rows in
+	 * the ring are theirs, and the pipeline's objects must not outlive
+	 * a converter that never comes. */
+	if ((rc == 0 || rc == EXIT_DATA) && pipeline_wait_attached(&pr.pipe) < 0)
+		rc = pipeline_wait_status(&pr.pipe);
 	if (pr.skipped)
 		msg_info("--resume: skipped %llu rows already archived or staged",
 		    (unsigned long long)pr.skipped);

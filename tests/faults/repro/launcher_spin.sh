@@ -18,6 +18,7 @@ for try in 1 2 3 4 5; do
 	L=$!
 	sleep 0.5
 	conv=$(pgrep -f -- "csvpack-converter .*--name repro-spin") pack=$(pgrep -f -- "csvpack-packer .*--name repro-spin")
+	# shellcheck disable=SC2086 # one pid per word, or none
 	kill -KILL $conv $pack
 	sleep 10
 	if kill -0 $L 2>/dev/null; then
