@@ -13,7 +13,7 @@
 #include "msg.h"
 #include "proc.h"
 
-#define REDRAW_MS 500
+#define REDRAW_MS 250
 
 void
 progress_format(char *buf, size_t size, const struct pipeline_shared *sh,

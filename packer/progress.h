@@ -1,7 +1,7 @@
 /*
  * progress.h - the packer's progress display on stderr.
  *
- * On a terminal, one line redrawn in place twice a second by a thread of
+ * On a terminal, one line redrawn in place four times a second by a thread of
  * its own (the packer's main thread sleeps in waits or works in zlib, so
  * it cannot be the clock): rows, MB/s of CSV, documents, archives, and,
  * when the total size of the inputs is known, the share done and an ETA.

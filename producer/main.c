@@ -103,6 +103,10 @@ add_row(struct producer *pr, struct input *in, const struct field *f,
 		goto nomem;
 	pr->nrows++;
 	pr->next_row = row + 1;
+	/* A full document goes now, not when the next row comes: on a slow
+	 * stream that may be much later. */
+	if (pr->nrows >= pr->opt->rows)
+		return flush_chunk(pr);
 	return 0;
 nomem:
 	msg_warn("%s: out of memory", in->name);
@@ -232,10 +236,21 @@ validate_inputs(const struct options *o)
 {
 	int i, fd, rc = 0;
 
+	struct stat st;
+
 	for (i = 0; i < o->ninputs; i++) {
 		if (strcmp(o->inputs[i], "-") == 0)
 			continue;
-		fd = open(o->inputs[i], O_RDONLY | O_CLOEXEC);
+		/* Opening a FIFO would block for, or steal, its writer:
+		 * stat and access tell enough. */
+		if (stat(o->inputs[i], &st) == 0 && S_ISFIFO(st.st_mode)) {
+			if (access(o->inputs[i], R_OK) < 0) {
+				msg_warn_errno("%s", o->inputs[i]);
+				rc = EXIT_FAIL;
+			}
+			continue;
+		}
+		fd = open(o->inputs[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0) {
 			msg_warn_errno("%s", o->inputs[i]);
 			rc = EXIT_FAIL;
