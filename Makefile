@@ -56,7 +56,7 @@ UNIT_OBJ := $(call obj,$(UNIT_SRC))
 PROGRAMS := $(BIN)/csvpack-producer $(BIN)/csvpack-converter $(BIN)/csvpack-packer $(BIN)/csvpack
 UNIT := $(BUILD)/tests/unit-tests
 
-.PHONY: all check unit e2e faults soak sanitize demo install clean deps bench ring-bench fuzz
+.PHONY: all check lint unit e2e faults soak sanitize demo install clean deps bench ring-bench fuzz
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -88,10 +88,21 @@ $(UNIT): $(UNIT_OBJ) $(PRODUCER_OBJ) $(CONVERTER_OBJ) $(PACKER_OBJ) $(COMMON_OBJ
 # again in a fresh make so the flags are read anew.
 deps:
 	@pkg-config --exists $(PKGS) check && command -v xmllint >/dev/null \
-		&& command -v python3 >/dev/null || scripts/install-deps
+		&& command -v python3 >/dev/null && command -v curl >/dev/null \
+		&& command -v gdb >/dev/null && command -v shellcheck >/dev/null \
+		&& command -v groff >/dev/null || scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory unit e2e faults
+	@$(MAKE) --no-print-directory lint unit e2e faults
+
+# The shell scripts pass shellcheck; the man pages render without warnings.
+SCRIPTS := scripts/csvpack scripts/install-deps .ci/run $(wildcard tests/faults/repro/*.sh)
+lint:
+	shellcheck $(SCRIPTS)
+	@for m in docs/*.1; do \
+		out=$$(groff -man -Tutf8 -ww -z $$m 2>&1); \
+		[ -z "$$out" ] || { echo "$$m: $$out"; exit 1; }; \
+	done; echo "lint: scripts and man pages clean"
 
 unit: $(UNIT)
 	CK_DEFAULT_TIMEOUT=60 $(UNIT)
