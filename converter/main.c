@@ -277,7 +277,8 @@ run(struct converter *cv)
 	rc = handoff(cv, 1);
 	if (rc)
 		return rc;
-	sig = signal_caught;
+	/* A stop asked of any stage (the shared flag) ends this one too. */
+	sig = pipeline_stop_signal(&cv->pipe);
 	return sig ? 128 + sig : 0;
 }
 

@@ -223,7 +223,8 @@ run(struct packer *pk)
 			return EXIT_FAIL;
 		}
 		if (last)
-			return signal_caught ? 128 + signal_caught : 0;
+			return pipeline_stop_signal(p) ?
+			    128 + pipeline_stop_signal(p) : 0;
 	}
 }
 

@@ -352,6 +352,10 @@ main(int argc, char **argv)
 	pr.max_record = ring_max_payload(&pr.pipe.ring);
 	buf_init(&pr.chunk, 0);
 	rc = run(&pr);
+	/* A signal that cut a read short must reach the other stages (by
+	 * hand, nobody else tells them); they wind down in order. */
+	if (rc > 128)
+		pipeline_stop_signal(&pr.pipe);
 	/* Started by hand, the others may not have come yet: the rows in
 	 * the ring are theirs, and the pipeline's objects must not outlive
 	 * a converter that never comes. */

@@ -248,3 +248,38 @@ class Status(h.E2ECase):
         for n in names:
             self.assertNoShm(n)
         del csv
+
+
+class HandStop(h.E2ECase):
+    def test_ctrl_c_to_a_hand_started_producer_stops_all_three(self):
+        # By hand nobody else tells the converter and packer: the producer
+        # must pass the stop on, and all three wind down in order.
+        name = self.name("hstop")
+        fifo = self.path("in.fifo")
+        os.mkfifo(fifo)
+        common = ["--name", name, "-o", "out", "-r", "10", "-b", "2"]
+        pack = h.start([program("csvpack-packer")] + common, cwd=self.dir,
+                       timeout=30, name=name)
+        conv = h.start([program("csvpack-converter")] + common, cwd=self.dir,
+                       timeout=30, name=name)
+        prod = h.start([program("csvpack-producer")] + common + [fifo],
+                       cwd=self.dir, timeout=30, name=name)
+        w = os.open(fifo, os.O_WRONLY)
+        try:
+            os.write(w, b"a,b\n" + b"".join(b"%d,x\n" % i
+                                              for i in range(50)))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if b"5 documents" in h.csvpack("status", name,
+                                               timeout=10).stdout:
+                    break
+                time.sleep(0.1)
+            os.kill(prod.popen.pid, signal.SIGINT)
+            results = [st.wait() for st in (prod, conv, pack)]
+        finally:
+            os.close(w)
+        for p in results:
+            self.assertExit(p, 128 + signal.SIGINT, p.args[0])
+        docs = self.check_archives(self.path("out"), rows=10)
+        self.assertEqual(len(self.rows_of(docs)), 50)
+        self.assertNoShm(name)
