@@ -485,6 +485,60 @@ pipeline_set_attach_timeout(struct pipeline *p, unsigned seconds)
 	    0;
 }
 
+static int
+agree_output(struct pipeline *p, const char *output, const struct stat *st)
+{
+	struct pipeline_shared *sh = p->sh;
+	const struct timespec ms = { 0, 1000 * 1000 };
+	uint32_t unset = 0;
+	int i;
+
+	if (atomic_compare_exchange_strong(&sh->conf_state, &unset, 1)) {
+		sh->conf_dev = (uint64_t)st->st_dev;
+		sh->conf_ino = (uint64_t)st->st_ino;
+		snprintf(sh->conf_output, sizeof(sh->conf_output), "%s", output);
+		atomic_store(&sh->conf_setter, (uint32_t)p->self);
+		atomic_store(&sh->conf_state, 2);
+		return 0;
+	}
+	for (i = 0; i < 1000 && atomic_load(&sh->conf_state) != 2; i++)
+		nanosleep(&ms, NULL);
+	if (atomic_load(&sh->conf_state) != 2)
+		return 0; /* its writer died mid-way: nothing to compare */
+	if (sh->conf_dev == (uint64_t)st->st_dev &&
+	    sh->conf_ino == (uint64_t)st->st_ino)
+		return 0;
+	msg_warn("pipeline %s writes into '%s' (so its %s was told); -o '%s' "
+	    "is another directory: give every stage the same -o", p->name,
+	    sh->conf_output, stage_name((enum stage)atomic_load(
+	    &sh->conf_setter)), output);
+	return -1;
+}
+
+int
+pipeline_agree(struct pipeline *p, const char *output, uint64_t batch)
+{
+	struct stat st;
+	uint64_t none = 0, theirs;
+
+	if (stat(output, &st) < 0) {
+		msg_warn_errno("%s", output);
+		return EXIT_FAIL;
+	}
+	if (agree_output(p, output, &st) < 0)
+		return EXIT_USAGE;
+	if (batch == 0 ||
+	    atomic_compare_exchange_strong(&p->sh->conf_batch, &none, batch))
+		return 0;
+	theirs = none;
+	if (theirs == batch)
+		return 0;
+	msg_warn("pipeline %s packs %llu documents per archive; -b %llu "
+	    "differs: give the converter and the packer the same -b", p->name,
+	    (unsigned long long)theirs, (unsigned long long)batch);
+	return EXIT_USAGE;
+}
+
 int
 pipeline_wait_attached(struct pipeline *p)
 {

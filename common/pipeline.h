@@ -69,6 +69,12 @@ struct pipeline_shared {
 	_Atomic uint32_t handoff_eos; /* converter -> packer: last batch */
 	struct stage_slot stage[STAGE_COUNT];
 	struct pipeline_counters count;
+	/* What the stages must agree on; see pipeline_agree(). */
+	_Atomic uint32_t conf_state;  /* 0 unset, 1 being written, 2 set */
+	_Atomic uint32_t conf_setter; /* the stage that set it */
+	_Atomic uint64_t conf_batch;  /* -b; 0 until a stage that uses it */
+	uint64_t conf_dev, conf_ino;  /* -o: which directory */
+	char conf_output[1024];       /* -o as given, for messages */
 	struct ring_ctl ring;
 };
 
@@ -122,6 +128,14 @@ int pipeline_wait_attached(struct pipeline *p);
 /* The exit status after a failed wait: 128+signal if a stop was asked
  * and no stage died, else EXIT_FAIL. */
 int pipeline_wait_status(struct pipeline *p);
+
+/* Stages started by hand may be given different options.  The first
+ * stage here records its output directory (which must exist) and batch
+ * size (0:
+ * this stage has none); a later one with others is refused with a
+ * message saying what differs.  Returns 0, or the exit status after
+ * printing why: EXIT_USAGE for a mismatch, EXIT_FAIL if -o is missing. */
+int pipeline_agree(struct pipeline *p, const char *output, uint64_t batch);
 
 /* Checks the other stages: returns 0 if none has died, else -1 after
  * printing which one (and sets p->peer_died). */

@@ -366,9 +366,12 @@ main(int argc, char **argv)
 	cv.pipe.interruptible = 1;
 	pipeline_set_attach_timeout(&cv.pipe, opt.attach_timeout);
 	cv.staging_fd = staging_open(opt.output, &cv.staging);
-	if (cv.staging_fd >= 0)
+	if (cv.staging_fd < 0)
+		rc = EXIT_FAIL;
+	else if ((rc = pipeline_agree(&cv.pipe, opt.output, opt.batch)) == 0) {
 		cv.lock_fd = outlock_take(opt.output, opt.name);
-	rc = cv.lock_fd < 0 ? EXIT_FAIL : run(&cv);
+		rc = cv.lock_fd < 0 ? EXIT_FAIL : run(&cv);
+	}
 	pipeline_detach(&cv.pipe, rc == 0 || rc > 128, rc == EXIT_FAIL);
 	xml_doc_free(&cv.doc);
 	free(cv.fields);

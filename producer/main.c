@@ -32,6 +32,7 @@
 #include "pipeline.h"
 #include "record.h"
 #include "signals.h"
+#include "staging.h"
 
 struct producer {
 	const struct options *opt;
@@ -351,7 +352,10 @@ main(int argc, char **argv)
 	pipeline_set_attach_timeout(&pr.pipe, opt.attach_timeout);
 	pr.max_record = ring_max_payload(&pr.pipe.ring);
 	buf_init(&pr.chunk, 0);
-	rc = run(&pr);
+	if (make_dirs(opt.output) < 0)
+		rc = EXIT_FAIL;
+	else if ((rc = pipeline_agree(&pr.pipe, opt.output, 0)) == 0)
+		rc = run(&pr);
 	/* A signal that cut a read short must reach the other stages (by
 	 * hand, nobody else tells them); they wind down in order. */
 	if (rc > 128)

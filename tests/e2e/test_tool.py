@@ -283,3 +283,32 @@ class HandStop(h.E2ECase):
         docs = self.check_archives(self.path("out"), rows=10)
         self.assertEqual(len(self.rows_of(docs)), 50)
         self.assertNoShm(name)
+
+
+class HandMismatch(h.E2ECase):
+    def check_refused(self, conv_args, pack_args, message):
+        name = self.name("mm")
+        conv = h.start([program("csvpack-converter"), "--name", name]
+                       + conv_args, cwd=self.dir, timeout=30, name=name)
+        deadline = time.monotonic() + 5
+        while not h.shm_entries(name) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        pack = h.run([program("csvpack-packer"), "--name", name] + pack_args,
+                     cwd=self.dir, timeout=30, name=name)
+        self.assertExit(pack, 2)
+        self.assertIn(message, pack.stderr.decode())
+        p = conv.wait()
+        self.assertExit(p, 1)
+        self.assertIn("the packer (pid", p.stderr.decode())
+        self.assertNoShm(name)
+
+    def test_other_output_dir_is_refused(self):
+        # Before, both ended 0 and the documents stayed in oa's staging.
+        self.check_refused(["-o", "oa"], ["-o", "ob"],
+                           "-o 'ob' is another directory: give every stage "
+                           "the same -o")
+
+    def test_other_batch_is_refused(self):
+        self.check_refused(["-o", "oa", "-b", "5"], ["-o", "oa", "-b", "7"],
+                           "packs 5 documents per archive; -b 7 differs")
