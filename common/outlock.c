@@ -96,6 +96,28 @@ outlock_take(const char *out_path, const char *pipeline)
 	return -1;
 }
 
+int
+outlock_busy(const char *out_path, const char *pipeline)
+{
+	char path[4200], owner[PIPELINE_NAME_MAX + 2];
+	int fd, busy = 0;
+
+	lock_path(path, sizeof(path), out_path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* no lock file: nobody at work there */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		flock(fd, LOCK_UN);
+	} else if (errno == EWOULDBLOCK && read_owner(fd, owner,
+	    sizeof(owner)) == 0 && (!pipeline || strcmp(owner, pipeline))) {
+		msg_warn("%s is in use by pipeline %s; one pipeline per output "
+		    "directory", out_path, owner);
+		busy = 1;
+	}
+	close(fd);
+	return busy;
+}
+
 /* 1 if path still names the file open on fd (not a newer lock file). */
 static int
 same_file(int fd, const char *path)

@@ -16,6 +16,10 @@
 /* Returns the lock's descriptor (keep it open), or -1 after printing why
  * (the directory is another pipeline's, or an error). */
 int outlock_take(const char *out_path, const char *pipeline);
+/* Before starting stages: 1 (after saying so) if DIR is held by a
+ * pipeline other than the one named (NULL: any), else 0.  Only a probe:
+ * the stages still take the lock. */
+int outlock_busy(const char *out_path, const char *pipeline);
 /* Closes the lock; remove: also unlink the file (the run is complete). */
 void outlock_release(int lock_fd, const char *out_path, int remove);
 

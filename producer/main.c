@@ -29,6 +29,7 @@
 #include "journal.h"
 #include "msg.h"
 #include "options.h"
+#include "outlock.h"
 #include "pipeline.h"
 #include "record.h"
 #include "signals.h"
@@ -327,8 +328,13 @@ main(int argc, char **argv)
 		return cleanup(&opt);
 	if (opt.status)
 		return status(&opt);
-	if (opt.validate)
+	if (opt.validate) {
+		/* Refused here, a second pipeline on a busy directory says
+		 * so once, before any stage starts. */
+		if (outlock_busy(opt.output, opt.name))
+			return EXIT_FAIL;
 		return validate_inputs(&opt);
+	}
 	if (!opt.name) {
 		msg_warn("--name is required when a stage runs alone "
 		    "(the csvpack launcher picks one)");

@@ -609,6 +609,9 @@ class Shards(RecipeCase):
             self.assertRegex(text(second.stderr),
                              r"out is in use by pipeline \S+; one pipeline "
                              r"per output directory")
+            # Said once, before any stage started: no stage's noise.
+            self.assertEqual(len(text(second.stderr).splitlines()), 1,
+                             text(second.stderr))
             self.assertIsNone(first.popen.poll())
         finally:
             os.close(fd)
