@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -202,6 +203,10 @@ open_events(struct pipeline *p, int create)
 			event_unlink(p->ev_name[i]);
 		if (!p->ev[i].sem &&
 		    event_open(&p->ev[i], p->ev_name[i], create) < 0) {
+			/* Joining a dead run's segment that another stage is
+			 * replacing right now: try again. */
+			if (!create && errno == ENOENT)
+				return 1;
 			msg_warn_errno("sem_open %s", p->ev_name[i]);
 			return -1;
 		}
@@ -358,30 +363,43 @@ unmap_all(struct pipeline *p)
 /* A segment whose stages died, all of them, is a leftover (its launcher
  * was killed too): it is removed so that this run can start afresh. */
 static int
-remove_if_stale(struct pipeline *p)
+remove_if_stale(struct pipeline *p, int fd)
 {
-	int died;
+	char path[PIPELINE_NAME_MAX + 60];
+	struct stat mine, named;
+	int died, ours;
 
 	if (live_stage(p->sh, &died) >= 0 || !died)
 		return 0;
-	msg_warn("pipeline %s: removing what a dead run left in /dev/shm",
-	    p->name);
+	/* Two stages may find the same dead segment: the first to lock it
+	 * replaces it; the second must not remove the replacement, so it
+	 * removes only while the name still means this segment. */
+	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &mine) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/dev/shm%s", p->shm_name);
+	ours = stat(path, &named) == 0 && named.st_dev == mine.st_dev &&
+	    named.st_ino == mine.st_ino;
+	if (ours) {
+		msg_warn("pipeline %s: removing what a dead run left in "
+		    "/dev/shm", p->name);
+		pipeline_remove(p->name);
+	}
+	flock(fd, LOCK_UN);
 	unmap_all(p);
-	pipeline_remove(p->name);
-	return 1;
+	return 1; /* try again: create it, or join who did */
 }
 
 int
 pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
     enum stage self)
 {
-	int fd, created, tries;
+	int fd, created, tries, rc;
 
 	memset(p, 0, sizeof(*p));
 	p->self = self;
 	make_names(p, name);
 	note_launcher();
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < 5; tries++) {
 		created = 0;
 		fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL, 0600);
 		if (fd >= 0)
@@ -394,11 +412,13 @@ pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
 			msg_warn_errno("shm_open %s", p->shm_name);
 			return -1;
 		}
-		if ((created ? create_segment(p, fd, ring_size) :
-		    join_segment(p, fd)) < 0)
+		rc = created ? create_segment(p, fd, ring_size) :
+		    join_segment(p, fd);
+		if (rc < 0)
 			goto fail;
-		if (created || !remove_if_stale(p))
+		if (rc == 0 && (created || !remove_if_stale(p, fd)))
 			break;
+		unmap_all(p);
 		close(fd);
 		fd = -1;
 	}
