@@ -13,6 +13,7 @@
 
 static const char *progname = "csvpack";
 static int quiet;
+static const char *line_start = "";
 
 void
 msg_init(const char *argv0)
@@ -20,6 +21,10 @@ msg_init(const char *argv0)
 	const char *slash = strrchr(argv0, '/');
 
 	progname = slash ? slash + 1 : argv0;
+	/* On a terminal the packer may be drawing a progress line: a
+	 * message first clears it (the line is redrawn after). */
+	if (isatty(STDERR_FILENO))
+		line_start = "\r\033[K";
 }
 
 const char *
@@ -68,7 +73,7 @@ emit(const char *prefix, const char *suffix, const char *fmt, va_list ap)
 	char buf[4096];
 	size_t len = 0, cap = sizeof(buf) - 1, off = 0;
 
-	appendf(buf, cap, &len, "%s: %s", progname, prefix);
+	appendf(buf, cap, &len, "%s%s: %s", line_start, progname, prefix);
 	append(buf, cap, &len, fmt, ap);
 	if (suffix)
 		appendf(buf, cap, &len, ": %s", suffix);

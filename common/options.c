@@ -210,7 +210,10 @@ parse_delimiter(const char *s, char *out)
 		*out = s[0];
 	else
 		return -1;
-	return (*out == '"' || *out == '\r' || *out == '\n') ? -1 : 0;
+	/* A byte >= 0x80 would cut UTF-8 characters (and input decoded
+	 * from --encoding is UTF-8 by the time it is split). */
+	return (*out == '"' || *out == '\r' || *out == '\n' ||
+	    (unsigned char)*out >= 0x80) ? -1 : 0;
 }
 
 static int
@@ -278,8 +281,8 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 		break;
 	case 'd':
 		if (parse_delimiter(arg, &o->delim) < 0)
-			return usage_error("-d: '%s' is not a one-byte delimiter "
-			    "(not '\"', CR or LF; '\\t' for tab)", arg);
+			return usage_error("-d: '%s' is not a one-byte ASCII "
+			    "delimiter (not '\"', CR or LF; '\\t' for tab)", arg);
 		break;
 	case 'l':
 		if (parse_count(arg, 0, 9, &v) < 0)

@@ -73,8 +73,35 @@ make_names(struct pipeline *p, const char *name)
 		    p->shm_name, ev_suffix[i]);
 }
 
-int
-pipeline_cleanup(const char *name)
+/* A segment being created: not ready yet, and made moments ago (its
+ * creator has not registered; a creator that died at that point leaves
+ * it for good, and after a while it is fair game). */
+static int
+starting(const struct stat *st, int fd)
+{
+	struct pipeline_shared *sh;
+	int ready, alive;
+	pid_t pid;
+
+	if (time(NULL) - st->st_mtime > 10)
+		return 0;
+	if (st->st_size < HEADER_SIZE)
+		return 1;
+	sh = mmap(NULL, HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (sh == MAP_FAILED)
+		return 0;
+	ready = (int)atomic_load(&sh->ready);
+	pid = (pid_t)atomic_load(&sh->creator_pid);
+	alive = pid == 0 || proc_alive(pid, sh->creator_start);
+	munmap(sh, HEADER_SIZE);
+	return !ready && alive;
+}
+
+/* spare_starting: leave a segment that is being created alone (the
+ * sweep of every pipeline does; the launcher, which has reaped its own
+ * stages, must not). */
+static int
+cleanup_one(const char *name, int spare_starting)
 {
 	struct pipeline p;
 	struct stat st;
@@ -83,7 +110,16 @@ pipeline_cleanup(const char *name)
 	memset(&p, 0, sizeof(p));
 	make_names(&p, name);
 	fd = shm_open(p.shm_name, O_RDWR, 0);
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= HEADER_SIZE &&
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && spare_starting && starting(&st, fd)) {
+		msg_warn("pipeline %s is starting; not removed", name);
+		close(fd);
+		return -1;
+	}
+	if (fd >= 0 && st.st_size >= HEADER_SIZE &&
 	    map_segment(&p, fd, HEADER_SIZE) == 0) {
 		if (p.sh->magic == PIPELINE_MAGIC &&
 		    (s = live_stage(p.sh, &died)) >= 0) {
@@ -112,6 +148,12 @@ segment_exists(const char *prefix, const char *name)
 }
 
 int
+pipeline_cleanup(const char *name)
+{
+	return cleanup_one(name, 0);
+}
+
+int
 pipeline_cleanup_all(void)
 {
 	char prefix[64], name[PIPELINE_NAME_MAX + 1];
@@ -135,8 +177,8 @@ pipeline_cleanup_all(void)
 		if (strncmp(n, prefix, plen) != 0)
 			continue;
 		n += plen;
-		len = strcspn(n, ".");
-		if (strchr(n, '.')) {
+		len = strlen(n);
+		if (n != e->d_name + plen && strchr(n, '.')) {
 			/* a semaphore: NAME.suffix; NAME may hold dots */
 			len = (size_t)(strrchr(n, '.') - n);
 		}
@@ -150,7 +192,7 @@ pipeline_cleanup_all(void)
 		 * only when they outlived it. */
 		if (n != e->d_name + plen && segment_exists(prefix, name))
 			continue;
-		if (pipeline_cleanup(name) < 0)
+		if (cleanup_one(name, 1) < 0)
 			busy++;
 		else
 			removed++;
@@ -169,9 +211,11 @@ pipeline_remove(const char *name)
 	int i, removed = 0;
 
 	make_names(&p, name);
-	removed += shm_unlink(p.shm_name) == 0;
+	/* The segment's name last: whoever creates it anew (O_EXCL) must
+	 * not see semaphores of ours, nor have its own removed by us. */
 	for (i = 0; i < EV_COUNT; i++)
 		removed += event_unlink(p.ev_name[i]) == 0;
+	removed += shm_unlink(p.shm_name) == 0;
 	return removed;
 }
 
@@ -214,6 +258,24 @@ open_events(struct pipeline *p, int create)
 	return 0;
 }
 
+/* The creator's pid goes in first, so that a sweep can tell a pipeline
+ * being set up from one whose creator died doing so. */
+static int
+sign_creator(struct pipeline *p, int fd)
+{
+	struct pipeline_shared *sh;
+
+	sh = mmap(NULL, HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (sh == MAP_FAILED) {
+		msg_warn_errno("%s: mmap", p->shm_name);
+		return -1;
+	}
+	sh->creator_start = proc_start_time(getpid());
+	atomic_store(&sh->creator_pid, (int32_t)getpid());
+	munmap(sh, HEADER_SIZE);
+	return 0;
+}
+
 static int
 create_segment(struct pipeline *p, int fd, uint64_t ring_size)
 {
@@ -225,6 +287,8 @@ create_segment(struct pipeline *p, int fd, uint64_t ring_size)
 		    (unsigned long long)(HEADER_SIZE + ring_size));
 		return -1;
 	}
+	if (sign_creator(p, fd) < 0)
+		return -1;
 	/* Reserve the pages now: a /dev/shm too small for the ring is an
 	 * error here, not a SIGBUS at the first touch of a page. */
 	if ((errno = posix_fallocate(fd, 0,
@@ -363,13 +427,15 @@ unmap_all(struct pipeline *p)
 /* A segment whose stages died, all of them, is a leftover (its launcher
  * was killed too): it is removed so that this run can start afresh. */
 static int
-remove_if_stale(struct pipeline *p, int fd)
+remove_if_stale(struct pipeline *p, int fd, int no_events)
 {
 	char path[PIPELINE_NAME_MAX + 60];
 	struct stat mine, named;
 	int died, ours;
 
-	if (live_stage(p->sh, &died) >= 0 || !died)
+	/* Dead: a stage died and none lives; or, its semaphores gone, none
+	 * lives (a removal cut short leaves a segment without them). */
+	if (!p->sh || live_stage(p->sh, &died) >= 0 || (!died && !no_events))
 		return 0;
 	/* Two stages may find the same dead segment: the first to lock it
 	 * replaces it; the second must not remove the replacement, so it
@@ -416,8 +482,10 @@ pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
 		    join_segment(p, fd);
 		if (rc < 0)
 			goto fail;
-		if (rc == 0 && (created || !remove_if_stale(p, fd)))
+		if (rc == 0 && (created || !remove_if_stale(p, fd, 0)))
 			break;
+		if (rc == 1)
+			remove_if_stale(p, fd, 1);
 		unmap_all(p);
 		close(fd);
 		fd = -1;
@@ -474,6 +542,10 @@ pipeline_detach(struct pipeline *p, int ok, int broken)
 
 	if (!p->sh)
 		return;
+	if (p->withdrawn) {
+		unmap_all(p);
+		return;
+	}
 	atomic_store(&p->sh->stage[p->self].state, ok ? STAGE_DONE : STAGE_FAILED);
 	last = last_one_out(p);
 	unmap_all(p);
@@ -546,7 +618,7 @@ pipeline_agree(struct pipeline *p, const char *output, uint64_t batch)
 		return EXIT_FAIL;
 	}
 	if (agree_output(p, output, &st) < 0)
-		return EXIT_USAGE;
+		goto refused;
 	if (batch == 0 ||
 	    atomic_compare_exchange_strong(&p->sh->conf_batch, &none, batch))
 		return 0;
@@ -556,6 +628,12 @@ pipeline_agree(struct pipeline *p, const char *output, uint64_t batch)
 	msg_warn("pipeline %s packs %llu documents per archive; -b %llu "
 	    "differs: give the converter and the packer the same -b", p->name,
 	    (unsigned long long)theirs, (unsigned long long)batch);
+refused:
+	/* The pipeline is right, this stage is not: its slot is freed for
+	 * a stage started the right way, and the others wait on. */
+	atomic_store(&p->sh->stage[p->self].state, STAGE_ABSENT);
+	atomic_store(&p->sh->stage[p->self].pid, 0);
+	p->withdrawn = 1;
 	return EXIT_USAGE;
 }
 
@@ -786,7 +864,7 @@ status_one(const char *name)
 	struct pipeline p;
 	struct stat st;
 	void *m;
-	int fd;
+	int fd, died, live = 0;
 
 	memset(&p, 0, sizeof(p));
 	make_names(&p, name);
@@ -801,27 +879,28 @@ status_one(const char *name)
 	close(fd);
 	if (m == MAP_FAILED)
 		return -1;
-	if (((struct pipeline_shared *)m)->magic == PIPELINE_MAGIC)
+	if (((struct pipeline_shared *)m)->magic == PIPELINE_MAGIC) {
 		print_status(name, m);
+		live = live_stage(m, &died) >= 0;
+	}
 	munmap(m, HEADER_SIZE);
-	return 0;
+	return live;
 }
 
 int
-pipeline_status(const char *name)
+pipeline_status(const char *name, int quiet)
 {
 	char prefix[64];
 	struct dirent *e;
 	size_t plen;
-	int found = 0;
+	int found = 0, live = 0, rc;
 	DIR *d;
 
 	if (name) {
-		if (status_one(name) < 0) {
+		rc = status_one(name);
+		if (rc < 0 && !quiet)
 			msg_warn("no pipeline %s (of this user) is running", name);
-			return -1;
-		}
-		return 1;
+		return rc;
 	}
 	d = opendir("/dev/shm");
 	if (!d) {
@@ -833,10 +912,12 @@ pipeline_status(const char *name)
 	while ((e = readdir(d)) != NULL)
 		if (strncmp(e->d_name, prefix, plen) == 0 &&
 		    pipeline_name_valid(e->d_name + plen) &&
-		    status_one(e->d_name + plen) == 0)
+		    (rc = status_one(e->d_name + plen)) >= 0) {
 			found++;
+			live += rc;
+		}
 	closedir(d);
 	if (!found)
 		printf("no csvpack pipeline of this user is running\n");
-	return found;
+	return live;
 }

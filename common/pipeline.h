@@ -63,6 +63,8 @@ struct pipeline_shared {
 	uint64_t capacity;     /* the ring's area, bytes */
 	uint32_t owner_uid;
 	_Atomic uint32_t ready;       /* set last by the creator */
+	_Atomic int32_t creator_pid;  /* set first by the creator */
+	uint64_t creator_start;
 	int64_t started;              /* the run's start, seconds since epoch */
 	uint64_t started_ms;          /* the same on CLOCK_MONOTONIC */
 	_Atomic uint32_t stop;        /* a signal number: wind down */
@@ -92,6 +94,7 @@ struct pipeline {
 	uint64_t attach_deadline_ms; /* a stage not come by then fails us */
 	unsigned attach_timeout_s;
 	int told_missing;
+	int withdrawn;     /* refused by pipeline_agree: left no trace */
 	uint64_t deadline_ms; /* ring waits give up then (0: never) ... */
 	int deadline_hit;     /* ... and say so here */
 };
@@ -133,7 +136,8 @@ int pipeline_wait_status(struct pipeline *p);
  * stage here records its output directory (which must exist) and batch
  * size (0:
  * this stage has none); a later one with others is refused with a
- * message saying what differs.  Returns 0, or the exit status after
+ * message saying what differs, and withdraws: the others wait for a
+ * stage started the right way.  Returns 0, or the exit status after
  * printing why: EXIT_USAGE for a mismatch, EXIT_FAIL if -o is missing. */
 int pipeline_agree(struct pipeline *p, const char *output, uint64_t batch);
 
@@ -153,9 +157,9 @@ int pipeline_push(struct pipeline *p, uint32_t type, const void *data,
 int pipeline_peek(struct pipeline *p, struct ring_rec *rec);
 
 /* Prints pipeline NAME's counters and stages (or every pipeline of this
- * user when name is NULL) on stdout.  Returns how many were shown, or -1
- * if NAME was not found. */
-int pipeline_status(const char *name);
+ * user when name is NULL) on stdout.  Returns how many of those shown
+ * have a live stage, or -1 if NAME was not found (said unless quiet). */
+int pipeline_status(const char *name, int quiet);
 void pipeline_doing(struct pipeline *p, enum stage_doing what);
 
 /* Waits for event ev to be set, checking peers.  Returns 0, or -1 if a

@@ -365,10 +365,13 @@ main(int argc, char **argv)
 		return EXIT_FAIL;
 	cv.pipe.interruptible = 1;
 	pipeline_set_attach_timeout(&cv.pipe, opt.attach_timeout);
-	cv.staging_fd = staging_open(opt.output, &cv.staging);
-	if (cv.staging_fd < 0)
+	if (make_dirs(opt.output) < 0)
 		rc = EXIT_FAIL;
-	else if ((rc = pipeline_agree(&cv.pipe, opt.output, opt.batch)) == 0) {
+	else if ((rc = pipeline_agree(&cv.pipe, opt.output, opt.batch)))
+		; /* said why */
+	else if ((cv.staging_fd = staging_open(opt.output, &cv.staging)) < 0)
+		rc = EXIT_FAIL;
+	else {
 		cv.lock_fd = outlock_take(opt.output, opt.name);
 		rc = cv.lock_fd < 0 ? EXIT_FAIL : run(&cv);
 	}

@@ -9,6 +9,7 @@
 #include "gz_stream.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -200,6 +201,7 @@ gz_open(struct gz_stream *g, int fd, int level, int threads)
 	static const unsigned char header[10] = {
 		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3,
 	};
+	sigset_t all, old;
 	int i;
 
 	memset(g, 0, sizeof(*g));
@@ -228,11 +230,16 @@ gz_open(struct gz_stream *g, int fd, int level, int threads)
 		pthread_cond_init(&g->work, NULL);
 		pthread_cond_init(&g->done, NULL);
 		g->sync_ready = 1;
+		/* Workers take no signals: a SIGINT must reach the main
+		 * thread, whose blocking calls it interrupts. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		for (i = 0; i < threads; i++) {
 			if (pthread_create(&g->workers[i], NULL, worker, g) != 0)
 				break;
 			g->nworkers++;
 		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (g->nworkers == 0)
 			goto nomem;
 	}

@@ -363,11 +363,12 @@ main(int argc, char **argv)
 		return EXIT_FAIL;
 	pk.attached = 1;
 	pipeline_set_attach_timeout(&pk.pipe, opt.attach_timeout);
-	if (open_dirs(&pk, NULL) < 0)
+	if (make_dirs(opt.output) < 0)
 		rc = EXIT_FAIL;
 	else if ((rc = pipeline_agree(&pk.pipe, opt.output, opt.batch)))
 		; /* said why */
-	else if ((pk.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
+	else if (open_dirs(&pk, NULL) < 0 ||
+	    (pk.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
 	    scan_archives(&pk) < 0)
 		rc = EXIT_FAIL;
 	else if (member_mtime(pk.pipe.sh->started, &pk.mtime) < 0)

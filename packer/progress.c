@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -91,6 +92,7 @@ redraw_loop(void *arg)
 int
 progress_start(struct progress *pr, const struct pipeline_shared *sh)
 {
+	sigset_t all, old;
 	int rc;
 
 	memset(pr, 0, sizeof(*pr));
@@ -100,7 +102,11 @@ progress_start(struct progress *pr, const struct pipeline_shared *sh)
 		return 0;
 	pthread_mutex_init(&pr->lock, NULL);
 	pthread_cond_init(&pr->wake, NULL);
+	/* The thread takes no signals: they are the main thread's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&pr->thread, NULL, redraw_loop, pr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		errno = rc;
 		msg_warn_errno("progress: pthread_create");

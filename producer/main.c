@@ -293,13 +293,14 @@ status(const struct options *o)
 		return EXIT_USAGE;
 	}
 	if (!o->watch)
-		return pipeline_status(name) < 0 ? EXIT_FAIL : 0;
+		return pipeline_status(name, 0) < 0 ? EXIT_FAIL : 0;
 	for (;;) {
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
-		n = pipeline_status(name);
+		n = pipeline_status(name, seen);
 		if (n < 0 && !seen)
 			return EXIT_FAIL;
+		/* Gone, or nothing of it lives (killed: --cleanup is due). */
 		if (n <= 0) {
 			if (name)
 				printf("pipeline %s has ended\n", name);

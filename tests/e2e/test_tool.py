@@ -232,6 +232,8 @@ class Status(h.E2ECase):
 
     def test_cleanup_without_a_name_sweeps_dead_pipelines(self):
         names = [self.name("dead") for _ in range(2)]
+        names.append(names[0] + ".v2")   # a dot in a name is allowed
+        self.names.append(names[-1])
         csv = h.write_csv(self.path("d.csv"), ["a"], [["1"], ["2"]])
         for n in names:
             # A converter killed mid-wait leaves its pipeline's objects.
@@ -243,6 +245,12 @@ class Status(h.E2ECase):
             st.kill_group()
             st.wait()
             self.assertTrue(h.shm_entries(n))
+        # status --watch on a dead pipeline shows it once and ends.
+        p = h.csvpack("status", "--watch", names[1], timeout=20)
+        self.assertExit(p, 0)
+        self.assertIn("converter pid", p.stdout.decode())
+        self.assertIn(" dead", p.stdout.decode())
+        self.assertTrue(p.stdout.decode().endswith("has ended\n"))
         p = h.csvpack("--cleanup", cwd=self.dir, timeout=20)
         self.assertExit(p, 0)
         for n in names:
@@ -286,26 +294,41 @@ class HandStop(h.E2ECase):
 
 
 class HandMismatch(h.E2ECase):
-    def check_refused(self, conv_args, pack_args, message):
+    def check_refused(self, good, bad, message):
+        """Producer and converter started with good options, then a packer
+        with bad ones: refused (exit 2, message), it withdraws, and a
+        packer started right completes the pipeline."""
         name = self.name("mm")
-        conv = h.start([program("csvpack-converter"), "--name", name]
-                       + conv_args, cwd=self.dir, timeout=30, name=name)
+        rows = h.random_rows(21, 120, 2)
+        h.write_csv(self.path("m.csv"), ["a", "b"], rows)
+        prod = h.start([program("csvpack-producer"), "--name", name] + good
+                       + ["-r", "10", "m.csv"], cwd=self.dir, timeout=60,
+                       name=name)
+        conv = h.start([program("csvpack-converter"), "--name", name] + good,
+                       cwd=self.dir, timeout=60, name=name)
         deadline = time.monotonic() + 5
         while not h.shm_entries(name) and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(0.2)
-        pack = h.run([program("csvpack-packer"), "--name", name] + pack_args,
-                     cwd=self.dir, timeout=30, name=name)
-        self.assertExit(pack, 2)
-        self.assertIn(message, pack.stderr.decode())
-        p = conv.wait()
-        self.assertExit(p, 1)
-        self.assertIn("the packer (pid", p.stderr.decode())
+        time.sleep(0.3)
+        wrong = h.run([program("csvpack-packer"), "--name", name] + bad,
+                      cwd=self.dir, timeout=30, name=name)
+        self.assertExit(wrong, 2)
+        self.assertIn(message, wrong.stderr.decode())
+        self.assertFalse(os.path.exists(self.path("ob", ".csvpack-staging")))
+        self.assertIsNone(conv.popen.poll(), "the converter gave up")
+        right = h.run([program("csvpack-packer"), "--name", name] + good,
+                      cwd=self.dir, timeout=60, name=name)
+        self.assertExit(right, 0)
+        for st in (prod, conv):
+            self.assertExit(st.wait(), 0)
+        docs = self.check_archives(self.path("oa"), rows=10)
+        self.assertRowsEqual(self.rows_of(docs),
+                             h.expected_rows([("m.csv", self.path("m.csv"))]))
         self.assertNoShm(name)
 
     def test_other_output_dir_is_refused(self):
         # Before, both ended 0 and the documents stayed in oa's staging.
-        self.check_refused(["-o", "oa"], ["-o", "ob"],
+        self.check_refused(["-o", "oa", "-b", "3"], ["-o", "ob", "-b", "3"],
                            "-o 'ob' is another directory: give every stage "
                            "the same -o")
 
