@@ -281,7 +281,10 @@ class HandStarted(RecipeCase):
         f = h.write_csv(self.path("data.csv"), ["id", "name", "note"],
                         h.random_rows(400, 2345, 3))
         script = GDB.replace("dbg", name)
-        p = self.sh(script, name=name, timeout=90)
+        # Under `make sanitize` LeakSanitizer cannot run under ptrace and
+        # turns a clean exit into 1; leaks are checked by every other run.
+        p = self.sh(script, name=name, timeout=90,
+                    ASAN_OPTIONS="detect_leaks=0")
         out, err = text(p.stdout), text(p.stderr)
         self.assertRegex(out + err, r"\[Inferior 1 \(process \d+\) exited "
                          r"normally\]", "the converter under gdb did not "
