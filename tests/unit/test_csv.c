@@ -644,6 +644,41 @@ check_chunkings(const struct expect *e)
 	}
 }
 
+/*
+ * Feeds e through chunks of the sizes in ks, and with random_too through
+ * NSEEDS random chunkings; for inputs too long for every size 1..inlen.
+ */
+static void
+check_chunk_sizes(const struct expect *e, const size_t *ks, size_t nks,
+    int random_too)
+{
+	struct chunk_src s;
+	struct csv_source src = { chunk_read, &s };
+	char buf[2048];
+	struct msg m = { buf, sizeof(buf), 0 };
+	size_t j;
+	uint32_t seed;
+
+	for (j = 0; j < nks; j++) {
+		memset(&s, 0, sizeof(s));
+		s.p = e->in;
+		s.len = e->inlen;
+		s.k = ks[j];
+		if (check_reader(e, src, &m) < 0)
+			ck_abort_msg("%s, %zu-byte chunks: %s", e->name, ks[j],
+			    buf);
+	}
+	for (seed = 1; random_too && seed <= NSEEDS; seed++) {
+		memset(&s, 0, sizeof(s));
+		s.p = e->in;
+		s.len = e->inlen;
+		s.seed = seed;
+		if (check_reader(e, src, &m) < 0)
+			ck_abort_msg("%s, random chunks (seed %u): %s", e->name,
+			    (unsigned)seed, buf);
+	}
+}
+
 static void
 expect_from_case(struct expect *e, const struct tcase *c)
 {
@@ -889,31 +924,8 @@ START_TEST(test_many_rows)
 	e.nrows = NROWS;
 	{
 		static const size_t ks[] = { 1, 2, 3, 5, 7, 64, 4096, 1 << 20 };
-		struct chunk_src s;
-		struct csv_source src = { chunk_read, &s };
-		char buf[2048];
-		struct msg m = { buf, sizeof(buf), 0 };
-		size_t j;
-		uint32_t seed;
 
-		for (j = 0; j < sizeof(ks) / sizeof(ks[0]); j++) {
-			memset(&s, 0, sizeof(s));
-			s.p = in;
-			s.len = inlen;
-			s.k = ks[j];
-			if (check_reader(&e, src, &m) < 0)
-				ck_abort_msg("%s, %zu-byte chunks: %s",
-				    e.name, ks[j], buf);
-		}
-		for (seed = 1; seed <= NSEEDS; seed++) {
-			memset(&s, 0, sizeof(s));
-			s.p = in;
-			s.len = inlen;
-			s.seed = seed;
-			if (check_reader(&e, src, &m) < 0)
-				ck_abort_msg("%s, random chunks (seed %u): %s",
-				    e.name, (unsigned)seed, buf);
-		}
+		check_chunk_sizes(&e, ks, sizeof(ks) / sizeof(ks[0]), 1);
 	}
 	free(in);
 	free(pool);
@@ -1010,20 +1022,8 @@ START_TEST(test_spans)
 	e.nrows = NROWS;
 	{
 		static const size_t ks[] = { 1, 7, 8, 9, 13, 4096, 1 << 20 };
-		struct chunk_src s;
-		struct csv_source src = { chunk_read, &s };
-		char buf[2048];
-		struct msg m = { buf, sizeof(buf), 0 };
 
-		for (k = 0; k < sizeof(ks) / sizeof(ks[0]); k++) {
-			memset(&s, 0, sizeof(s));
-			s.p = in;
-			s.len = inlen;
-			s.k = ks[k];
-			if (check_reader(&e, src, &m) < 0)
-				ck_abort_msg("%s, %zu-byte chunks: %s",
-				    e.name, ks[k], buf);
-		}
+		check_chunk_sizes(&e, ks, sizeof(ks) / sizeof(ks[0]), 0);
 	}
 	free(in);
 	free(pool);
