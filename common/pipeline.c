@@ -73,6 +73,13 @@ make_names(struct pipeline *p, const char *name)
 		    p->shm_name, ev_suffix[i]);
 }
 
+/* Where shm_open keeps shm_name ("/csvpack-UID-NAME") on Linux. */
+static void
+shm_path(char *buf, size_t size, const char *shm_name)
+{
+	snprintf(buf, size, "/dev/shm%s", shm_name);
+}
+
 /* A segment being created: not ready yet, and made moments ago (its
  * creator has not registered; a creator that died at that point leaves
  * it for good, and after a while it is fair game). */
@@ -138,12 +145,14 @@ cleanup_one(const char *name, int spare_starting)
 }
 
 static int
-segment_exists(const char *prefix, const char *name)
+segment_exists(const char *name)
 {
-	char path[PIPELINE_NAME_MAX + 80];
+	struct pipeline p;
+	char path[sizeof(p.shm_name) + 16];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/dev/shm/%s%s", prefix, name);
+	make_names(&p, name);
+	shm_path(path, sizeof(path), p.shm_name);
 	return stat(path, &st) == 0;
 }
 
@@ -170,15 +179,16 @@ pipeline_cleanup_all(void)
 	plen = strlen(prefix);
 	while ((e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
+		int sem = strncmp(n, "sem.", 4) == 0;
 		size_t len;
 
-		if (strncmp(n, "sem.", 4) == 0)
+		if (sem)
 			n += 4;
 		if (strncmp(n, prefix, plen) != 0)
 			continue;
 		n += plen;
 		len = strlen(n);
-		if (n != e->d_name + plen && strchr(n, '.')) {
+		if (sem && strchr(n, '.')) {
 			/* a semaphore: NAME.suffix; NAME may hold dots */
 			len = (size_t)(strrchr(n, '.') - n);
 		}
@@ -190,7 +200,7 @@ pipeline_cleanup_all(void)
 			continue;
 		/* A pipeline is handled once, at its segment; semaphores
 		 * only when they outlived it. */
-		if (n != e->d_name + plen && segment_exists(prefix, name))
+		if (sem && segment_exists(name))
 			continue;
 		if (cleanup_one(name, 1) < 0)
 			busy++;
@@ -429,7 +439,7 @@ unmap_all(struct pipeline *p)
 static int
 remove_if_stale(struct pipeline *p, int fd, int no_events)
 {
-	char path[PIPELINE_NAME_MAX + 60];
+	char path[sizeof(p->shm_name) + 16];
 	struct stat mine, named;
 	int died, ours;
 
@@ -442,7 +452,7 @@ remove_if_stale(struct pipeline *p, int fd, int no_events)
 	 * removes only while the name still means this segment. */
 	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &mine) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "/dev/shm%s", p->shm_name);
+	shm_path(path, sizeof(path), p->shm_name);
 	ours = stat(path, &named) == 0 && named.st_dev == mine.st_dev &&
 	    named.st_ino == mine.st_ino;
 	if (ours) {

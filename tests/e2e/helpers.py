@@ -488,6 +488,16 @@ class E2ECase(unittest.TestCase):
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
+    def wait_for(self, cond, timeout, step=0.05):
+        """Polls cond until it is true or timeout s have passed; returns
+        its last value (the caller asserts, or goes on regardless)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if cond():
+                return True
+            time.sleep(step)
+        return cond()
+
     def name(self, tag="p"):
         n = pipeline_name(tag)
         self.names.append(n)

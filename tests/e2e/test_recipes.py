@@ -108,14 +108,6 @@ class RecipeCase(E2ECase):
                          % (what, p.returncode, code, text(p.stdout)[-2000:],
                             text(p.stderr)[-3000:]))
 
-    def wait_for(self, cond, timeout, step=0.05):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return True
-            time.sleep(step)
-        return cond()
-
     def archives_in(self, outdir):
         try:
             return h.archive_names(outdir)

@@ -100,9 +100,7 @@ class AttachTimeout(h.E2ECase):
             name = self.name("term")
             st = h.start([program(prog), "--name", name, "-o", "out"],
                          cwd=self.dir, timeout=20, name=name)
-            deadline = time.monotonic() + 5
-            while not h.shm_entries(name) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            self.wait_for(lambda: h.shm_entries(name), 5)
             time.sleep(0.2)
             os.kill(st.popen.pid, signal.SIGTERM)
             p = st.wait()
@@ -202,12 +200,9 @@ class Status(h.E2ECase):
             # time while the input stays open.
             os.write(w, b"a,b\n" + b"".join(b"%d,x\n" % i
                                               for i in range(30)))
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                s = h.csvpack("status", name, timeout=10)
-                if b"30 rows" in s.stdout:
-                    break
-                time.sleep(0.1)
+            self.wait_for(lambda: b"30 rows" in h.csvpack(
+                "status", name, timeout=10).stdout, 10, step=0.1)
+            s = h.csvpack("status", name, timeout=10)
             self.assertExit(s, 0)
             text = s.stdout.decode()
             self.assertIn("pipeline %s:" % name, text)
@@ -239,9 +234,7 @@ class Status(h.E2ECase):
             # A converter killed mid-wait leaves its pipeline's objects.
             st = h.start([program("csvpack-converter"), "--name", n, "-o",
                           "o-" + n], cwd=self.dir, timeout=20, name=n)
-            deadline = time.monotonic() + 5
-            while not h.shm_entries(n) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            self.wait_for(lambda: h.shm_entries(n), 5)
             st.kill_group()
             st.wait()
             self.assertTrue(h.shm_entries(n))
@@ -276,12 +269,8 @@ class HandStop(h.E2ECase):
         try:
             os.write(w, b"a,b\n" + b"".join(b"%d,x\n" % i
                                               for i in range(50)))
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                if b"5 documents" in h.csvpack("status", name,
-                                               timeout=10).stdout:
-                    break
-                time.sleep(0.1)
+            self.wait_for(lambda: b"5 documents" in h.csvpack(
+                "status", name, timeout=10).stdout, 10, step=0.1)
             os.kill(prod.popen.pid, signal.SIGINT)
             results = [st.wait() for st in (prod, conv, pack)]
         finally:
@@ -306,9 +295,7 @@ class HandMismatch(h.E2ECase):
                        name=name)
         conv = h.start([program("csvpack-converter"), "--name", name] + good,
                        cwd=self.dir, timeout=60, name=name)
-        deadline = time.monotonic() + 5
-        while not h.shm_entries(name) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        self.wait_for(lambda: h.shm_entries(name), 5)
         time.sleep(0.3)
         wrong = h.run([program("csvpack-packer"), "--name", name] + bad,
                       cwd=self.dir, timeout=30, name=name)

@@ -679,6 +679,21 @@ check_chunk_sizes(const struct expect *e, const size_t *ks, size_t nks,
 	}
 }
 
+/* A comma-separated UTF-8 input and the rows it must give. */
+static void
+expect_rows(struct expect *e, const char *name, const unsigned char *in,
+    size_t inlen, const struct xrow *rows, size_t nrows)
+{
+	memset(e, 0, sizeof(*e));
+	e->name = name;
+	e->in = in;
+	e->inlen = inlen;
+	e->delim = ',';
+	e->utf8 = 1;
+	e->row = rows;
+	e->nrows = nrows;
+}
+
 static void
 expect_from_case(struct expect *e, const struct tcase *c)
 {
@@ -914,14 +929,7 @@ START_TEST(test_many_rows)
 		q += n + 1;
 	}
 
-	memset(&e, 0, sizeof(e));
-	e.name = "many-rows";
-	e.in = in;
-	e.inlen = inlen;
-	e.delim = ',';
-	e.utf8 = 1;
-	e.row = rows;
-	e.nrows = NROWS;
+	expect_rows(&e, "many-rows", in, inlen, rows, NROWS);
 	{
 		static const size_t ks[] = { 1, 2, 3, 5, 7, 64, 4096, 1 << 20 };
 
@@ -1012,14 +1020,7 @@ START_TEST(test_spans)
 		line++;
 	}
 #undef NEXT
-	memset(&e, 0, sizeof(e));
-	e.name = "spans";
-	e.in = in;
-	e.inlen = inlen;
-	e.delim = ',';
-	e.utf8 = 1;
-	e.row = rows;
-	e.nrows = NROWS;
+	expect_rows(&e, "spans", in, inlen, rows, NROWS);
 	{
 		static const size_t ks[] = { 1, 7, 8, 9, 13, 4096, 1 << 20 };
 
