@@ -498,6 +498,18 @@ class E2ECase(unittest.TestCase):
             time.sleep(step)
         return cond()
 
+    def wait_stage(self, name, stage, timeout=10):
+        """Waits until pipeline name's status shows stage registered and
+        past "starting" (attached, options agreed, signals handled).
+        Seeing its objects in /dev/shm is not enough: they appear before
+        the header is written."""
+        shown = re.compile(r"\n  %s +pid [1-9]\d* +(?!starting)\S" % stage)
+        self.assertTrue(self.wait_for(
+            lambda: shown.search(csvpack("status", name, timeout=10)
+                                 .stdout.decode()), timeout),
+            "%s of pipeline %s not registered within %s s"
+            % (stage, name, timeout))
+
     def name(self, tag="p"):
         n = pipeline_name(tag)
         self.names.append(n)

@@ -100,8 +100,7 @@ class AttachTimeout(h.E2ECase):
             name = self.name("term")
             st = h.start([program(prog), "--name", name, "-o", "out"],
                          cwd=self.dir, timeout=20, name=name)
-            self.wait_for(lambda: h.shm_entries(name), 5)
-            time.sleep(0.2)
+            self.wait_stage(name, prog[len("csvpack-"):])
             os.kill(st.popen.pid, signal.SIGTERM)
             p = st.wait()
             self.assertExit(p, 128 + signal.SIGTERM, prog)
@@ -234,7 +233,7 @@ class Status(h.E2ECase):
             # A converter killed mid-wait leaves its pipeline's objects.
             st = h.start([program("csvpack-converter"), "--name", n, "-o",
                           "o-" + n], cwd=self.dir, timeout=20, name=n)
-            self.wait_for(lambda: h.shm_entries(n), 5)
+            self.wait_stage(n, "converter")
             st.kill_group()
             st.wait()
             self.assertTrue(h.shm_entries(n))
@@ -295,8 +294,7 @@ class HandMismatch(h.E2ECase):
                        name=name)
         conv = h.start([program("csvpack-converter"), "--name", name] + good,
                        cwd=self.dir, timeout=60, name=name)
-        self.wait_for(lambda: h.shm_entries(name), 5)
-        time.sleep(0.3)
+        self.wait_stage(name, "converter")
         wrong = h.run([program("csvpack-packer"), "--name", name] + bad,
                       cwd=self.dir, timeout=30, name=name)
         self.assertExit(wrong, 2)
