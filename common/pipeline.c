@@ -80,6 +80,9 @@ shm_path(char *buf, size_t size, const char *shm_name)
 	snprintf(buf, size, "/dev/shm%s", shm_name);
 }
 
+/* How long a segment with no creator signed counts as being set up. */
+#define SETUP_GRACE_S 10
+
 /* A segment being created: not ready yet, and made moments ago (its
  * creator has not registered; a creator that died at that point leaves
  * it for good, and after a while it is fair game). */
@@ -90,7 +93,7 @@ starting(const struct stat *st, int fd)
 	int ready, alive;
 	pid_t pid;
 
-	if (time(NULL) - st->st_mtime > 10)
+	if (time(NULL) - st->st_mtime > SETUP_GRACE_S)
 		return 0;
 	if (st->st_size < HEADER_SIZE)
 		return 1;
@@ -867,7 +870,30 @@ print_status(const char *name, const struct pipeline_shared *sh)
 	    sh->capacity ? 100.0 * (double)fill / (double)sh->capacity : 0.0);
 }
 
-/* Maps NAME's header read-only and prints it; 0, or -1 if not there. */
+/* A header not written yet: its creator is setting it up, or died doing
+ * so and left it half-made. 1 while the creator lives, else 0. */
+static int
+print_unready(const char *name, const struct pipeline_shared *sh,
+    time_t made)
+{
+	pid_t pid = (pid_t)atomic_load(&sh->creator_pid);
+
+	if (pid != 0 && proc_alive(pid, sh->creator_start)) {
+		printf("pipeline %s: being set up by pid %ld\n", name,
+		    (long)pid);
+		return 1;
+	}
+	if (pid == 0 && time(NULL) - made <= SETUP_GRACE_S) {
+		printf("pipeline %s: being set up\n", name);
+		return 1;
+	}
+	printf("pipeline %s: left half-made by a stage that died "
+	    "(csvpack --cleanup %s removes it)\n", name, name);
+	return 0;
+}
+
+/* Maps NAME's header read-only and prints it; 1 if a stage of it lives,
+ * 0 if none does, -1 if it is not there. */
 static int
 status_one(const char *name)
 {
@@ -892,7 +918,8 @@ status_one(const char *name)
 	if (((struct pipeline_shared *)m)->magic == PIPELINE_MAGIC) {
 		print_status(name, m);
 		live = live_stage(m, &died) >= 0;
-	}
+	} else
+		live = print_unready(name, m, st.st_mtime);
 	munmap(m, HEADER_SIZE);
 	return live;
 }

@@ -250,6 +250,32 @@ class Status(h.E2ECase):
         del csv
 
 
+    def test_status_of_a_half_made_pipeline(self):
+        # A creator killed between sizing its segment and writing the
+        # header leaves zeros: fresh, that is a set-up in progress; old,
+        # a wreck that --cleanup NAME removes.
+        name = self.name("half")
+        seg = os.path.join(h.SHM, "csvpack-%d-%s" % (os.getuid(), name))
+        with open(seg, "wb") as f:
+            f.write(bytes(4096))
+        os.chmod(seg, 0o600)
+        p = h.csvpack("status", name, timeout=10)
+        self.assertExit(p, 0)
+        self.assertEqual(p.stdout.decode(),
+                         "pipeline %s: being set up\n" % name)
+        old = time.time() - 60
+        os.utime(seg, (old, old))
+        p = h.csvpack("status", "--watch", name, timeout=10)
+        self.assertExit(p, 0)
+        self.assertEqual(p.stdout.decode().splitlines(), [
+            "pipeline %s: left half-made by a stage that died "
+            "(csvpack --cleanup %s removes it)" % (name, name),
+            "pipeline %s has ended" % name])
+        p = h.csvpack("--cleanup", name, timeout=10)
+        self.assertExit(p, 0)
+        self.assertNoShm(name)
+
+
 class HandStop(h.E2ECase):
     def test_ctrl_c_to_a_hand_started_producer_stops_all_three(self):
         # By hand nobody else tells the converter and packer: the producer
