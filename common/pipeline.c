@@ -333,7 +333,28 @@ create_segment(struct pipeline *p, int fd, uint64_t ring_size)
 	return 0;
 }
 
-/* Waits for the creator to finish, then checks what it made. */
+/* 1 if the segment's creator died before making it ready. One that
+ * never signed it is taken for dead once the segment is SETUP_GRACE_S
+ * old, or once a joiner has waited its whole ATTACH_WAIT_MS (signing
+ * comes microseconds after creating). */
+static int
+half_made(const struct pipeline *p, const struct stat *st, int waited_out)
+{
+	pid_t pid = 0;
+
+	if (p->sh) {
+		if (atomic_load(&p->sh->ready))
+			return 0;
+		pid = (pid_t)atomic_load(&p->sh->creator_pid);
+	}
+	if (pid)
+		return !proc_alive(pid, p->sh->creator_start);
+	return waited_out || time(NULL) - st->st_mtime > SETUP_GRACE_S;
+}
+
+/* Waits for the creator to finish, then checks what it made. Returns 0,
+ * 1 if its semaphores went away meanwhile, 2 if it is half-made (its
+ * creator died), or -1 (errno EINTR if a signal stopped the wait). */
 static int
 join_segment(struct pipeline *p, int fd)
 {
@@ -353,6 +374,14 @@ join_segment(struct pipeline *p, int fd)
 			if (atomic_load(&p->sh->ready))
 				break;
 		}
+		if (signal_caught) {
+			msg_warn("stopping: pipeline %s was still being set up",
+			    p->name);
+			errno = EINTR;
+			return -1;
+		}
+		if (half_made(p, &st, now_ms() > deadline))
+			return 2;
 		if (now_ms() > deadline) {
 			msg_warn("%s: not initialised after %d ms; if no stage "
 			    "of pipeline %s runs, remove it with: csvpack "
@@ -437,24 +466,21 @@ unmap_all(struct pipeline *p)
 	p->sh = NULL;
 }
 
-/* A segment whose stages died, all of them, is a leftover (its launcher
- * was killed too): it is removed so that this run can start afresh. */
+/* Removes a dead run's objects so that this run can start afresh. Two
+ * stages may find the same dead segment: the first to lock it replaces
+ * it; the second must not remove the replacement, so it removes only
+ * while the name still means this segment. Returns 1: try again. */
 static int
-remove_if_stale(struct pipeline *p, int fd, int no_events)
+replace_dead(struct pipeline *p, int fd)
 {
 	char path[sizeof(p->shm_name) + 16];
 	struct stat mine, named;
-	int died, ours;
+	int ours;
 
-	/* Dead: a stage died and none lives; or, its semaphores gone, none
-	 * lives (a removal cut short leaves a segment without them). */
-	if (!p->sh || live_stage(p->sh, &died) >= 0 || (!died && !no_events))
-		return 0;
-	/* Two stages may find the same dead segment: the first to lock it
-	 * replaces it; the second must not remove the replacement, so it
-	 * removes only while the name still means this segment. */
-	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &mine) < 0)
-		return 0;
+	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &mine) < 0) {
+		unmap_all(p);
+		return 1;
+	}
 	shm_path(path, sizeof(path), p->shm_name);
 	ours = stat(path, &named) == 0 && named.st_dev == mine.st_dev &&
 	    named.st_ino == mine.st_ino;
@@ -465,7 +491,21 @@ remove_if_stale(struct pipeline *p, int fd, int no_events)
 	}
 	flock(fd, LOCK_UN);
 	unmap_all(p);
-	return 1; /* try again: create it, or join who did */
+	return 1;
+}
+
+/* A segment whose stages died, all of them, is a leftover (its launcher
+ * was killed too): it is replaced. 1 if so, else 0. */
+static int
+remove_if_stale(struct pipeline *p, int fd, int no_events)
+{
+	int died;
+
+	/* Dead: a stage died and none lives; or, its semaphores gone, none
+	 * lives (a removal cut short leaves a segment without them). */
+	if (!p->sh || live_stage(p->sh, &died) >= 0 || (!died && !no_events))
+		return 0;
+	return replace_dead(p, fd);
 }
 
 int
@@ -489,7 +529,7 @@ pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
 			continue; /* removed between our two opens */
 		if (fd < 0) {
 			msg_warn_errno("shm_open %s", p->shm_name);
-			return -1;
+			return EXIT_FAIL;
 		}
 		rc = created ? create_segment(p, fd, ring_size) :
 		    join_segment(p, fd);
@@ -499,13 +539,15 @@ pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
 			break;
 		if (rc == 1)
 			remove_if_stale(p, fd, 1);
+		else if (rc == 2)
+			replace_dead(p, fd);
 		unmap_all(p);
 		close(fd);
 		fd = -1;
 	}
 	if (!p->sh) {
 		msg_warn("%s: cannot attach", p->shm_name);
-		return -1;
+		return EXIT_FAIL;
 	}
 	close(fd);
 	fd = -1;
@@ -519,7 +561,7 @@ fail:
 	unmap_all(p);
 	if (created)
 		pipeline_remove(p->name);
-	return -1;
+	return signal_caught ? 128 + signal_caught : EXIT_FAIL;
 }
 
 /* The launcher that started this stage (CSVPACK_LAUNCHER_PID), if any:

@@ -104,7 +104,8 @@ const char *stage_name(enum stage s);
 int pipeline_name_valid(const char *name);
 
 /* Creates or joins the pipeline.  ring_size is used only by the creator.
- * Returns 0, or -1 after printing why. */
+ * Returns 0, or after printing why the exit status: EXIT_FAIL, or
+ * 128+signal if a signal stopped the wait for a creator. */
 int pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
     enum stage self);
 /* Records how this stage ended and leaves; removes the names if the other

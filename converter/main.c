@@ -360,9 +360,9 @@ main(int argc, char **argv)
 	cv.staging_fd = cv.lock_fd = -1;
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
-	if (pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
-	    STAGE_CONVERTER) < 0)
-		return EXIT_FAIL;
+	if ((rc = pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
+	    STAGE_CONVERTER)) != 0)
+		return rc;
 	cv.pipe.interruptible = 1;
 	pipeline_set_attach_timeout(&cv.pipe, opt.attach_timeout);
 	if (make_dirs(opt.output) < 0)

@@ -358,9 +358,9 @@ main(int argc, char **argv)
 	pk.lock_fd = -1;
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
-	if (pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
-	    STAGE_PACKER) < 0)
-		return EXIT_FAIL;
+	if ((rc = pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
+	    STAGE_PACKER)) != 0)
+		return rc;
 	pk.attached = 1;
 	pipeline_set_attach_timeout(&pk.pipe, opt.attach_timeout);
 	if (make_dirs(opt.output) < 0)

@@ -352,9 +352,9 @@ main(int argc, char **argv)
 	pr.sid = pr.done.max_sid + 1;
 	if (!opt.resume)
 		coverage_free(&pr.done); /* only the numbering was wanted */
-	if (pipeline_attach(&pr.pipe, opt.name, opt.ring_size,
-	    STAGE_PRODUCER) < 0)
-		return EXIT_FAIL;
+	if ((rc = pipeline_attach(&pr.pipe, opt.name, opt.ring_size,
+	    STAGE_PRODUCER)) != 0)
+		return rc;
 	pr.pipe.interruptible = 1;
 	pipeline_set_attach_timeout(&pr.pipe, opt.attach_timeout);
 	pr.max_record = ring_max_payload(&pr.pipe.ring);

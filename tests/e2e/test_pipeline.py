@@ -3,7 +3,10 @@
 import os
 import re
 import shutil
+import signal
 import stat
+import struct
+import subprocess
 import time
 
 import helpers as h
@@ -694,6 +697,62 @@ class Robustness(E2ECase):
                                            rows=int(r), tar_check=False)
                 self.assertRowsEqual(self.rows_of(docs),
                                      h.expected_rows([("w.csv", f)]))
+
+    def half_made(self, name, size, creator=0, age=0):
+        """Leaves what a creator killed mid-set-up leaves: a segment of
+        size bytes, zeros but the creator's pid (offset 32 in the
+        header), and no semaphores."""
+        seg = os.path.join(h.SHM, "csvpack-%d-%s" % (os.getuid(), name))
+        data = bytearray(size)
+        if creator:
+            data[32:36] = struct.pack("=i", creator)
+        with open(seg, "wb") as f:
+            f.write(data)
+        os.chmod(seg, 0o600)
+        if age:
+            then = time.time() - age
+            os.utime(seg, (then, then))
+
+    def test_half_made_segment_is_replaced(self):
+        """A segment whose creator died before finishing it does not
+        block the name: the next run replaces it at once."""
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        f = h.write_csv(self.path("x.csv"), ["a"], [["1"], ["2"], ["3"]])
+        cases = (("signed by a dead pid", 4096, dead.pid, 0),
+                 ("never sized, a minute old", 0, 0, 60),
+                 ("never signed, a minute old", 4096, 0, 60))
+        for what, size, creator, age in cases:
+            with self.subTest(what):
+                name = self.name("half")
+                self.half_made(name, size, creator, age)
+                out = "out-%d-%d" % (size, age)
+                p = self.csvpack("-o", out, "-q", "x.csv", name=name,
+                                 timeout=60)
+                self.assertExit(p, 0, what)
+                self.assertIn("removing what a dead run left",
+                              p.stderr.decode())
+                docs = self.check_archives(self.path(out))
+                self.assertRowsEqual(self.rows_of(docs),
+                                     h.expected_rows([("x.csv", f)]))
+
+    def test_sigterm_while_waiting_for_a_creator(self):
+        """Stages waiting for a segment to be finished stop on SIGTERM
+        (128+15), not after their whole wait."""
+        name = self.name("halfterm")
+        self.half_made(name, 4096)   # fresh and unsigned: being set up
+        h.write_csv(self.path("x.csv"), ["a"], [["1"]])
+        run = h.start([h.LAUNCHER, "--name", name, "-o", "out", "x.csv"],
+                      cwd=self.dir, timeout=30, name=name)
+        self.assertTrue(self.wait_for(lambda: sum(
+            "csvpack-" in cmd for _, cmd in h.group_members(run.popen.pid))
+            >= 3, 10), "the three stages did not start")
+        time.sleep(0.5)
+        os.kill(run.popen.pid, signal.SIGTERM)
+        p = run.wait()
+        self.assertExit(p, 128 + signal.SIGTERM)
+        self.assertIn("was still being set up", p.stderr.decode())
+        self.assertNoShm(name)
 
     def test_row_too_big_for_ring(self):
         """A single row bigger than the ring: exit 65 (bad input data) or 1,
