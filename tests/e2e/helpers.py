@@ -122,6 +122,10 @@ class Proc:
         except (ProcessLookupError, PermissionError):
             pass
 
+    def peek(self):
+        """What it has written to stdout so far (it may still run)."""
+        return os.pread(self.out.fileno(), 1 << 24, 0)
+
     def _read(self, f):
         f.seek(0)
         data = f.read()

@@ -1,7 +1,5 @@
 """A larger round trip: 100,000 rows x 8 columns of random quoted content."""
 
-import time
-
 import helpers as h
 from helpers import E2ECase
 
@@ -26,10 +24,8 @@ class LargeRoundTrip(E2ECase):
         self.assertEqual([v for _, _, v in want], rows,
                          "the csv module reads back what was written")
 
-        t0 = time.monotonic()
         p = self.csvpack("-o", "out", "-b", str(B), "-r", str(R),
                          "large.csv", timeout=120)
-        took = time.monotonic() - t0
         self.assertExit(p, 0)
         n_docs = -(-ROWS // R)                    # 101
         n_arch = -(-n_docs // B)                  # 11
@@ -49,4 +45,3 @@ class LargeRoundTrip(E2ECase):
         self.assertRegex(p.stderr.decode(),
                          r"\b%d rows\b.*\b%d documents\b.*\b%d archives\b"
                          % (ROWS, len(docs), n_arch))
-        self.assertLess(took, 60, "100k rows took %.1f s" % took)

@@ -449,19 +449,25 @@ class Stream(RecipeCase):
             lambda: len(self.archives_in(out)) >= 6, 10),
             "the 12 rows already in feed.csv were not archived within 10 s "
             "(archives: %r)" % self.archives_in(out))
-        counts = []
         appended = []
-        for i in range(15):                      # 15 rows over ~8 s
-            if i == 14:
-                counts.append(len(self.archives_in(out)))
-            row = ["s%d" % i, "t=%.1f" % (i * 0.55)]
+        # 14 rows in pairs, one write each, 1.1 s apart: each pair is a
+        # full batch at once, so no stall of the machine can make a
+        # --flush-after hand-over split one (the archive count is exact).
+        for i in range(0, 14, 2):
+            pair = [["s%d" % j, "t=%.1f" % (j * 0.55)] for j in (i, i + 1)]
             with open(feed, "a", encoding="utf-8") as fh:
-                fh.write(",".join(row) + "\n")
-            appended.append(row)
-            time.sleep(0.55)
-        self.assertGreaterEqual(counts[0] - 6, 2, "fewer than 2 archives "
+                fh.write("".join(",".join(row) + "\n" for row in pair))
+            appended += pair
+            time.sleep(1.1)
+        flowing = len(self.archives_in(out))
+        self.assertGreaterEqual(flowing - 6, 2, "fewer than 2 archives "
                                 "made from the appended rows while they "
                                 "were still flowing")
+        # The 15th row alone: half a batch.
+        row = ["s14", "t=7.7"]
+        with open(feed, "a", encoding="utf-8") as fh:
+            fh.write(",".join(row) + "\n")
+        appended.append(row)
         # 27 rows = 27 documents = 14 archives; the 14th holds one document
         # and is packed only thanks to --flush-after.
         flushed = self.wait_for(lambda: len(self.archives_in(out)) >= 14, 8)
@@ -596,9 +602,10 @@ class Shards(RecipeCase):
             os.write(fd, b"k,v\na,b\n")
             first = self.sh_start("csvpack -q --prefix shard1 -o out "
                                   "slow.csv", timeout=60)
-            self.assertTrue(self.wait_for(lambda: os.path.exists(
-                self.path("out", ".csvpack.lock")), 10))
-            time.sleep(0.3)
+            # The owner's name is written into the lock once it is held.
+            lock = self.path("out", ".csvpack.lock")
+            self.assertTrue(self.wait_for(lambda: os.path.exists(lock) and
+                                          os.path.getsize(lock) > 0, 10))
             second = self.sh("csvpack -q --prefix shard2 -o out x.csv")
             self.assertSh(second, 1, "a second csvpack on out/")
             self.assertRegex(text(second.stderr),

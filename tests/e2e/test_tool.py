@@ -92,7 +92,8 @@ class AttachTimeout(h.E2ECase):
             self.assertExit(p, 1, prog)
             self.assertIn("no %s joined pipeline %s within 1 s" %
                           (missing, name), p.stderr.decode())
-            self.assertLess(took, 5, prog)
+            # 1 s, not the default 60 (with room for a slow machine)
+            self.assertLess(took, 15, prog)
             self.assertNoShm(name)
 
     def test_lone_stage_stops_on_sigterm(self):
@@ -199,8 +200,9 @@ class Status(h.E2ECase):
             # time while the input stays open.
             os.write(w, b"a,b\n" + b"".join(b"%d,x\n" % i
                                               for i in range(30)))
-            self.wait_for(lambda: b"30 rows" in h.csvpack(
-                "status", name, timeout=10).stdout, 10, step=0.1)
+            self.assertTrue(self.wait_for(lambda: b"30 rows" in h.csvpack(
+                "status", name, timeout=10).stdout, 10, step=0.1),
+                "status never showed the 30 rows read")
             s = h.csvpack("status", name, timeout=10)
             self.assertExit(s, 0)
             text = s.stdout.decode()
@@ -212,7 +214,10 @@ class Status(h.E2ECase):
             self.assertRegex(text, r"ring: +[\d.]+ of [\d.]+ MB")
             watch = h.start([h.LAUNCHER, "status", "--watch", name],
                             timeout=30)
-            time.sleep(2.5)
+            screen = ("pipeline %s:" % name).encode()
+            self.assertTrue(self.wait_for(
+                lambda: watch.peek().count(screen) >= 2, 20),
+                "status --watch drew fewer than 2 screens in 20 s")
         finally:
             os.close(w)
         self.assertExit(run.wait(), 0)

@@ -840,7 +840,9 @@ def kill_round(ctx, name, d, role, resume, errors, notes):
         FIG.missed += 1
 
     if role != "launcher" or not landed:
-        rc = r.wait(t_kill + EXIT_WAIT - time.monotonic())
+        # A kill that missed leaves the run to finish undisturbed.
+        rc = r.wait(t_kill + (EXIT_WAIT if landed else ctx.long_wait()) -
+                    time.monotonic())
         took = time.monotonic() - t_kill
         if rc is None:
             errors.append("launcher did not exit within %.0f s of the "
