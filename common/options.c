@@ -39,7 +39,7 @@ static const struct option long_options[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "stdout", no_argument, NULL, OPT_STDOUT },
+	{ "stdout", optional_argument, NULL, OPT_STDOUT },
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
 	{ "validate", no_argument, NULL, OPT_VALIDATE },
@@ -299,7 +299,7 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 	case OPT_RESUME: o->resume = 1; break;
 	case OPT_PROGRESS: o->progress = 1; break;
 	case 'q': o->quiet = 1; break;
-	case OPT_STDOUT: o->to_stdout = 1; break;
+	case OPT_STDOUT: o->to_stdout = 1; o->stdout_input = arg; break;
 	case OPT_CLEANUP: o->cleanup = 1; break;
 	case OPT_VALIDATE: o->validate = 1; break;
 	case OPT_STATUS: o->status = 1; break;

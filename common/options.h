@@ -29,6 +29,7 @@ struct options {
 	int quiet, progress;
 	/* Stage-specific modes. */
 	int to_stdout;         /* converter --stdout */
+	const char *stdout_input; /* --stdout=FILE, or NULL */
 	const char *pack_dir;  /* packer --dir */
 	int cleanup;           /* --cleanup [NAME] */
 	int validate;          /* --validate: check options and inputs, exit */

@@ -289,12 +289,13 @@ convert_to_stdout(const struct options *o)
 	struct converter cv;
 	struct input in;
 	const struct field *f;
-	const char *name = o->ninputs ? o->inputs[0] : "-";
+	const char *name = o->stdout_input ? o->stdout_input :
+	    o->ninputs ? o->inputs[0] : "-";
 	uint32_t n, width = 0;
 	uint64_t line;
 	int rc;
 
-	if (o->ninputs > 1) {
+	if (o->ninputs + (o->stdout_input != NULL) > 1) {
 		msg_warn("--stdout converts one input");
 		return EXIT_USAGE;
 	}

@@ -70,7 +70,8 @@ class Help(h.E2ECase):
                 self.assertTrue(lines[0].startswith(prog + ": "), lines)
 
     def test_launcher_refuses_stage_only_modes(self):
-        for args in (["--stdout", "x.csv"], ["--dir", "d"], ["--validate"]):
+        for args in (["--stdout", "x.csv"], ["--stdout=x.csv"], ["--dir", "d"],
+                     ["--validate"]):
             p = h.csvpack(*args, cwd=self.dir, timeout=10)
             self.assertExit(p, 2, " ".join(args))
             self.assertRegex(p.stderr.decode(), r"^csvpack: --\w+ is for a "
