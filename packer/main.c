@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "doc_check.h"
 #include "journal.h"
 #include "msg.h"
 #include "options.h"
@@ -315,6 +316,49 @@ close_dirs(struct packer *pk)
 	free(pk->staging_path);
 }
 
+/* --dir: documents no run of ours wrote, so each is checked whole and
+ * well-formed before any is packed (and deleted). */
+static int
+check_documents(struct packer *pk)
+{
+	uint64_t *sids;
+	size_t n, i;
+	char name[32];
+	int rc = 0;
+
+	if (staging_list(pk->dirs.staging_fd, pk->dirs.staging_path, &sids,
+	    &n) < 0)
+		return EXIT_FAIL;
+	for (i = 0; i < n && rc == 0; i++) {
+		staging_doc_name(name, sizeof(name), sids[i]);
+		rc = doc_check(pk->dirs.staging_fd, pk->dirs.staging_path, name);
+	}
+	free(sids);
+	return rc;
+}
+
+static int
+pack_dir(struct packer *pk)
+{
+	char owner[32];
+	int rc;
+
+	if (member_mtime(time(NULL), &pk->mtime) < 0)
+		return EXIT_USAGE;
+	/* Not a pipeline, but the output directory is as much ours while we
+	 * write into it. */
+	snprintf(owner, sizeof(owner), "dir-%ld", (long)getpid());
+	if (open_dirs(pk, pk->opt->pack_dir) < 0 ||
+	    (pk->lock_fd = outlock_take(pk->opt->output, owner)) < 0 ||
+	    scan_archives(pk) < 0)
+		rc = EXIT_FAIL;
+	else if ((rc = check_documents(pk)) == 0)
+		rc = pack_staged(pk);
+	outlock_release(pk->lock_fd, pk->opt->output, rc == 0);
+	close_dirs(pk);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -331,21 +375,8 @@ main(int argc, char **argv)
 	pk.opt = &opt;
 	pk.dirs.out_fd = pk.dirs.staging_fd = -1;
 	pk.lock_fd = -1;
-	if (opt.pack_dir) {
-		if (member_mtime(time(NULL), &pk.mtime) < 0)
-			return EXIT_USAGE;
-		char owner[32];
-
-		/* Not a pipeline, but the output directory is as much ours
-		 * while we write into it. */
-		snprintf(owner, sizeof(owner), "dir-%ld", (long)getpid());
-		rc = open_dirs(&pk, opt.pack_dir) < 0 ||
-		    (pk.lock_fd = outlock_take(opt.output, owner)) < 0 ||
-		    scan_archives(&pk) < 0 ? EXIT_FAIL : pack_staged(&pk);
-		outlock_release(pk.lock_fd, opt.output, rc == 0);
-		close_dirs(&pk);
-		return rc;
-	}
+	if (opt.pack_dir)
+		return pack_dir(&pk);
 	if (!opt.name) {
 		msg_warn("--name is required when a stage runs alone "
 		    "(the csvpack launcher picks one)");

@@ -11,5 +11,6 @@ Suite *record_suite(void);
 Suite *names_suite(void);
 Suite *tar_suite(void);
 Suite *decode_suite(void);
+Suite *doc_check_suite(void);
 
 #endif

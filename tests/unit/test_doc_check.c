@@ -1,0 +1,147 @@
+/*
+ * test_doc_check.c - unit tests of packer/doc_check.h, the check that
+ * `csvpack-packer --dir` runs on every document before packing any.
+ *
+ * A document as the converter writes it passes; so does one with a text
+ * node over libxml2's default 10 MB limit (a field may be that large).
+ * Every prefix of a document that stops before its root element closes
+ * fails with EXIT_DATA - a copy cut short at any byte must never be
+ * archived - and so do an empty file, text after a closing tag and an
+ * undefined entity. A missing file is EXIT_FAIL (an I/O error, not bad
+ * data). Files live in a temporary directory named with the test's pid;
+ * the teardown removes it.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "suites.h"
+#include "doc_check.h"
+#include "msg.h"
+
+static char dir[64];
+static int dir_fd = -1;
+
+static const char doc[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<table source=\"a.csv\" sid=\"1\">\n"
+    "  <row line=\"2\"><a>1</a><b>&lt;x&gt; &amp; \xe8\x82\xa1</b></row>\n"
+    "  <row line=\"3\"><a>2</a><b/></row>\n"
+    "</table>\n";
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/csvpack-doccheck-%ld", (long)getpid());
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(dir_fd, 0);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	if (dir_fd >= 0)
+		close(dir_fd);
+	dir_fd = -1;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "teardown: could not remove %s\n", dir);
+}
+
+static void
+put(const char *name, const char *data, size_t len)
+{
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+START_TEST(whole_document_passes)
+{
+	put("000001.xml", doc, strlen(doc));
+	ck_assert_int_eq(doc_check(dir_fd, dir, "000001.xml"), 0);
+}
+END_TEST
+
+START_TEST(every_cut_short_copy_fails)
+{
+	size_t end = strstr(doc, "</table>") - doc + strlen("</table>");
+	size_t len;
+
+	/* Cut anywhere before the root element closes: not a document. */
+	for (len = 0; len < end; len++) {
+		put("000002.xml", doc, len);
+		if (doc_check(dir_fd, dir, "000002.xml") != EXIT_DATA)
+			ck_abort_msg("a copy cut at byte %zu of %zu passed",
+			    len, strlen(doc));
+	}
+	put("000002.xml", doc, end);
+	ck_assert_int_eq(doc_check(dir_fd, dir, "000002.xml"), 0);
+}
+END_TEST
+
+START_TEST(bad_documents_fail)
+{
+	static const char *const bad[] = {
+		"<table></table>junk",
+		"<table><row></table>",
+		"<table>&nosuch;</table>",
+		"<table></table><table></table>",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put("000003.xml", bad[i], strlen(bad[i]));
+		ck_assert_msg(doc_check(dir_fd, dir, "000003.xml") == EXIT_DATA,
+		    "passed: %s", bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(missing_file_is_an_io_error)
+{
+	ck_assert_int_eq(doc_check(dir_fd, dir, "000009.xml"), EXIT_FAIL);
+}
+END_TEST
+
+START_TEST(huge_text_node_passes)
+{
+	size_t field = 12u << 20, len;
+	const char *head = "<table><row><a>", *tail = "</a></row></table>\n";
+	char *big = malloc(strlen(head) + field + strlen(tail) + 1);
+
+	ck_assert_ptr_nonnull(big);
+	strcpy(big, head);
+	len = strlen(head);
+	memset(big + len, 'x', field);
+	strcpy(big + len + field, tail);
+	put("000004.xml", big, strlen(big));
+	free(big);
+	ck_assert_int_eq(doc_check(dir_fd, dir, "000004.xml"), 0);
+}
+END_TEST
+
+Suite *
+doc_check_suite(void)
+{
+	Suite *s = suite_create("doc_check");
+	TCase *t = tcase_create("doc_check");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, whole_document_passes);
+	tcase_add_test(t, every_cut_short_copy_fails);
+	tcase_add_test(t, bad_documents_fail);
+	tcase_add_test(t, missing_file_is_an_io_error);
+	tcase_add_test(t, huge_text_node_passes);
+	suite_add_tcase(s, t);
+	return s;
+}
