@@ -569,6 +569,13 @@ class Stages(E2ECase):
         d2 = h.Doc(p2.stdout)
         self.assertEqual(d2.source, "-")
         self.assertEqual(d2.rows, d.rows)
+        # --stdout=FILE is the same as --stdout FILE; two inputs are not
+        p4 = h.converter("--stdout=conv.csv", cwd=self.dir)
+        self.assertExit(p4, 0)
+        self.assertEqual(p4.stdout, p.stdout)
+        p5 = h.converter("--stdout=conv.csv", "conv.csv", cwd=self.dir)
+        self.assertExit(p5, 2)
+        self.assertIn("--stdout converts one input", p5.stderr.decode())
         # and it is what the pipeline writes (for one document)
         p3 = self.csvpack("-q", "-o", "out", "conv.csv")
         self.assertExit(p3, 0)
@@ -602,6 +609,32 @@ class Stages(E2ECase):
         self.assertEqual({d.member.name: d.data for d in docs}, datas)
         self.assertEqual([d.source for d in docs],
                          ["in%d.csv" % i for i in range(1, 6)])
+
+    def test_packer_dir_refuses_a_cut_short_document(self):
+        """--dir deletes what it packs, so a document cut short (a copy
+        still under way) stops the run before anything is packed."""
+        src = self.path("docs")
+        os.makedirs(src)
+        h.write_csv(self.path("in.csv"), ["n"], [["1"], ["2"]])
+        whole = h.converter("--stdout", "in.csv", cwd=self.dir).stdout
+        h.write_bytes(os.path.join(src, "000001.xml"), whole)
+        h.write_bytes(os.path.join(src, "000002.xml"), whole[:-20])
+        p = h.packer("--dir", src, "-o", self.path("out"), "-b", "1",
+                     cwd=self.dir)
+        self.assertExit(p, 65)
+        self.assertRegex(p.stderr.decode(), r"docs/000002\.xml:\d+: not "
+                         r"well-formed XML: .*; nothing packed")
+        self.assertEqual(h.archive_names(self.path("out")), [])
+        self.assertEqual(sorted(os.listdir(src)),
+                         ["000001.xml", "000002.xml"])
+        # Made whole, the same command packs both.
+        h.write_bytes(os.path.join(src, "000002.xml"), whole)
+        p = h.packer("--dir", src, "-o", self.path("out"), "-b", "1",
+                     "-q", cwd=self.dir)
+        self.assertExit(p, 0)
+        self.assertEqual(h.archive_names(self.path("out")),
+                         ["000001.tgz", "000002.tgz"])
+        self.assertEqual(os.listdir(src), [])
 
     def test_hand_started_stages_ipc_names(self):
         """Stages started by hand with one --name form a pipeline; its IPC
