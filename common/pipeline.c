@@ -83,28 +83,37 @@ shm_path(char *buf, size_t size, const char *shm_name)
 /* How long a segment with no creator signed counts as being set up. */
 #define SETUP_GRACE_S 10
 
-/* A segment being created: not ready yet, and made moments ago (its
- * creator has not registered; a creator that died at that point leaves
- * it for good, and after a while it is fair game). */
+/* 1 if the creator of a segment (header sh, NULL if not sized yet; made
+ * at `made`) is gone: its pid is signed and dead, or it never signed and
+ * the segment is older than SETUP_GRACE_S, or the caller has waited its
+ * whole ATTACH_WAIT_MS (signing comes microseconds after creating). */
+static int
+creator_gone(const struct pipeline_shared *sh, time_t made, int waited_out)
+{
+	pid_t pid = sh ? (pid_t)atomic_load(&sh->creator_pid) : 0;
+
+	if (pid)
+		return !proc_alive(pid, sh->creator_start);
+	return waited_out || time(NULL) - made > SETUP_GRACE_S;
+}
+
+/* A segment being created: not ready yet, and its creator still there
+ * (one that died at that point leaves it for good: fair game). */
 static int
 starting(const struct stat *st, int fd)
 {
 	struct pipeline_shared *sh;
-	int ready, alive;
-	pid_t pid;
+	int ready, gone;
 
-	if (time(NULL) - st->st_mtime > SETUP_GRACE_S)
-		return 0;
 	if (st->st_size < HEADER_SIZE)
-		return 1;
+		return !creator_gone(NULL, st->st_mtime, 0);
 	sh = mmap(NULL, HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
 	if (sh == MAP_FAILED)
 		return 0;
 	ready = (int)atomic_load(&sh->ready);
-	pid = (pid_t)atomic_load(&sh->creator_pid);
-	alive = pid == 0 || proc_alive(pid, sh->creator_start);
+	gone = creator_gone(sh, st->st_mtime, 0);
 	munmap(sh, HEADER_SIZE);
-	return !ready && alive;
+	return !ready && !gone;
 }
 
 /* spare_starting: leave a segment that is being created alone (the
@@ -333,25 +342,6 @@ create_segment(struct pipeline *p, int fd, uint64_t ring_size)
 	return 0;
 }
 
-/* 1 if the segment's creator died before making it ready. One that
- * never signed it is taken for dead once the segment is SETUP_GRACE_S
- * old, or once a joiner has waited its whole ATTACH_WAIT_MS (signing
- * comes microseconds after creating). */
-static int
-half_made(const struct pipeline *p, const struct stat *st, int waited_out)
-{
-	pid_t pid = 0;
-
-	if (p->sh) {
-		if (atomic_load(&p->sh->ready))
-			return 0;
-		pid = (pid_t)atomic_load(&p->sh->creator_pid);
-	}
-	if (pid)
-		return !proc_alive(pid, p->sh->creator_start);
-	return waited_out || time(NULL) - st->st_mtime > SETUP_GRACE_S;
-}
-
 /* Waits for the creator to finish, then checks what it made. Returns 0,
  * 1 if its semaphores went away meanwhile, 2 if it is half-made (its
  * creator died), or -1 (errno EINTR if a signal stopped the wait). */
@@ -380,7 +370,8 @@ join_segment(struct pipeline *p, int fd)
 			errno = EINTR;
 			return -1;
 		}
-		if (half_made(p, &st, now_ms() > deadline))
+		/* Not ready: half-made if its creator is gone. */
+		if (creator_gone(p->sh, st.st_mtime, now_ms() > deadline))
 			return 2;
 		if (now_ms() > deadline) {
 			msg_warn("%s: not initialised after %d ms; if no stage "
@@ -920,13 +911,12 @@ print_unready(const char *name, const struct pipeline_shared *sh,
 {
 	pid_t pid = (pid_t)atomic_load(&sh->creator_pid);
 
-	if (pid != 0 && proc_alive(pid, sh->creator_start)) {
-		printf("pipeline %s: being set up by pid %ld\n", name,
-		    (long)pid);
-		return 1;
-	}
-	if (pid == 0 && time(NULL) - made <= SETUP_GRACE_S) {
-		printf("pipeline %s: being set up\n", name);
+	if (!creator_gone(sh, made, 0)) {
+		if (pid)
+			printf("pipeline %s: being set up by pid %ld\n", name,
+			    (long)pid);
+		else
+			printf("pipeline %s: being set up\n", name);
 		return 1;
 	}
 	printf("pipeline %s: left half-made by a stage that died "
