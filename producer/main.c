@@ -236,9 +236,8 @@ run(struct producer *pr)
 static int
 validate_inputs(const struct options *o)
 {
-	int i, fd, rc = 0;
-
 	struct stat st;
+	int i, fd, rc = 0;
 
 	for (i = 0; i < o->ninputs; i++) {
 		if (strcmp(o->inputs[i], "-") == 0)

@@ -662,6 +662,28 @@ check_chunkings(const struct expect *e)
 	free(ks);
 }
 
+/* The buffers of a generated long input: its bytes, a pool for the
+ * expected field values, and the expected rows (zeroed). */
+static void
+long_input_alloc(size_t in_bytes, size_t pool_bytes, size_t nrows,
+    unsigned char **in, char **pool, struct xrow **rows)
+{
+	*in = malloc(in_bytes);
+	*pool = malloc(pool_bytes);
+	*rows = calloc(nrows, sizeof(**rows));
+	ck_assert_ptr_nonnull(*in);
+	ck_assert_ptr_nonnull(*pool);
+	ck_assert_ptr_nonnull(*rows);
+}
+
+static void
+long_input_free(unsigned char *in, char *pool, struct xrow *rows)
+{
+	free(in);
+	free(pool);
+	free(rows);
+}
+
 /* A comma-separated UTF-8 input and the rows it must give. */
 static void
 expect_rows(struct expect *e, const char *name, const unsigned char *in,
@@ -871,12 +893,7 @@ START_TEST(test_many_rows)
 	uint64_t line = 1;
 	int n;
 
-	in = malloc(NROWS * 64);
-	pool = malloc(NROWS * 32);
-	rows = calloc(NROWS, sizeof(*rows));
-	ck_assert_ptr_nonnull(in);
-	ck_assert_ptr_nonnull(pool);
-	ck_assert_ptr_nonnull(rows);
+	long_input_alloc(NROWS * 64, NROWS * 32, NROWS, &in, &pool, &rows);
 	q = pool;
 	for (i = 0; i < NROWS; i++) {
 		const char *le = eol[i % 3];
@@ -918,9 +935,7 @@ START_TEST(test_many_rows)
 
 		check_chunk_sizes(&e, ks, sizeof(ks) / sizeof(ks[0]), 1);
 	}
-	free(in);
-	free(pool);
-	free(rows);
+	long_input_free(in, pool, rows);
 }
 END_TEST
 
@@ -953,12 +968,8 @@ START_TEST(test_spans)
 	uint32_t rnd = 12345;
 
 #define NEXT()	(rnd = rnd * 1103515245u + 12345u, (rnd >> 16) & 0x7FFF)
-	in = malloc(NROWS * NF * 40 * 4);
-	pool = malloc(NROWS * NF * 40 * 4);
-	rows = calloc(NROWS, sizeof(*rows));
-	ck_assert_ptr_nonnull(in);
-	ck_assert_ptr_nonnull(pool);
-	ck_assert_ptr_nonnull(rows);
+	long_input_alloc(NROWS * NF * 40 * 4, NROWS * NF * 40 * 4, NROWS, &in,
+	    &pool, &rows);
 	q = pool;
 	for (i = 0; i < NROWS; i++) {
 		rows[i].line = line;
@@ -1009,9 +1020,7 @@ START_TEST(test_spans)
 
 		check_chunk_sizes(&e, ks, sizeof(ks) / sizeof(ks[0]), 0);
 	}
-	free(in);
-	free(pool);
-	free(rows);
+	long_input_free(in, pool, rows);
 }
 END_TEST
 
