@@ -113,18 +113,34 @@ msg_warn_errno(const char *fmt, ...)
 }
 
 void
-msg_data(const char *file, uint64_t line, const char *fmt, ...)
+msg_vwarn(const char *suffix, const char *fmt, va_list ap)
+{
+	int saved = errno;
+
+	emit("", suffix, fmt, ap);
+	errno = saved;
+}
+
+void
+msg_vdata(const char *file, uint64_t line, const char *fmt, va_list ap)
 {
 	char prefix[1200];
-	va_list ap;
 	int saved = errno;
 
 	snprintf(prefix, sizeof(prefix), "%.1000s:%llu: ", file,
 	    (unsigned long long)line);
-	va_start(ap, fmt);
 	emit(prefix, NULL, fmt, ap);
-	va_end(ap);
 	errno = saved;
+}
+
+void
+msg_data(const char *file, uint64_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vdata(file, line, fmt, ap);
+	va_end(ap);
 }
 
 void

@@ -30,6 +30,9 @@ void msg_warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: FILE:LINE: what" */
 void msg_data(const char *file, uint64_t line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with a va_list; suffix (or NULL) goes after ": ". */
+void msg_vwarn(const char *suffix, const char *fmt, va_list ap);
+void msg_vdata(const char *file, uint64_t line, const char *fmt, va_list ap);
 /* Informational; silenced by msg_quiet(1). */
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
