@@ -182,3 +182,18 @@ fuzz: deps
 		-print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Fault injection (tests/inject/): an LD_PRELOAD shim fails one libc call
+# at a time in one stage, and the sweep checks exit status, message, IPC,
+# archives and --resume after each.  Plain build only: the shim cannot load
+# under ASan.  make inject INJECT_ARGS='--only packer:fsync -j 4 --keep'
+INJECT_SO := build/inject/inject.so
+INJECT_ARGS ?=
+.PHONY: inject inject-quick
+$(INJECT_SO): tests/inject/inject.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -g -shared -fPIC -o $@ $< -ldl
+inject inject-quick: $(PROGRAMS) $(INJECT_SO)
+	@[ "$(SANITIZE)" != 1 ] || { echo "$@: the shim cannot load under ASan; run it on the plain build"; exit 2; }
+	CSVPACK_BIN=$(abspath $(BIN)) INJECT_SO=$(abspath $(INJECT_SO)) \
+		python3 tests/inject/sweep.py $(if $(filter inject-quick,$@),--quick) $(INJECT_ARGS)
