@@ -13,8 +13,16 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fail.h"
 #include "msg.h"
+#include "outdir.h"
 #include "staging.h"
+#include "sysio.h"
+
+/* The longest line csvpack writes: "D", three numbers, a name of fewer
+ * than 4096 bytes, each %XX-escaped at worst. */
+#define LINE_MAX_LEN (sizeof(((struct doc_meta *)0)->source) * 3 + 100)
+#define ARCHIVE_NAME_MAX 256
 
 void
 meta_name(char *buf, size_t size, uint64_t sid)
@@ -22,7 +30,8 @@ meta_name(char *buf, size_t size, uint64_t sid)
 	snprintf(buf, size, "%06" PRIu64 ".meta", sid);
 }
 
-/* Appends s with bytes <= ' ', '%' and DEL as %XX: one token, any name. */
+/* Appends s with bytes <= ' ', '%' and DEL as %XX: one token, any name
+ * (and never a CR: see journal.h). */
 static int
 put_escaped(struct buf *b, const char *s)
 {
@@ -42,18 +51,35 @@ put_escaped(struct buf *b, const char *s)
 }
 
 static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The inverse of put_escaped, for one token: -1 if s is empty, holds a
+ * byte put_escaped escapes, a bad %XX or a NUL, or does not fit. */
+static int
 unescape(const char *s, char *out, size_t size)
 {
 	size_t n = 0;
-	unsigned v;
+	int hi, lo;
 
+	if (!*s)
+		return -1;
 	for (; *s; s++) {
-		if (n + 1 >= size)
+		if (n + 1 >= size || (unsigned char)*s <= ' ' || *s == 0x7F)
 			return -1;
 		if (*s == '%') {
-			if (sscanf(s + 1, "%2x", &v) != 1)
+			if ((hi = hex_digit(s[1])) < 0 || (lo = hex_digit(s[2])) < 0
+			    || (hi == 0 && lo == 0))
 				return -1;
-			out[n++] = (char)v;
+			out[n++] = (char)(hi << 4 | lo);
 			s += 2;
 		} else {
 			out[n++] = *s;
@@ -76,34 +102,40 @@ put_doc(struct buf *b, const char *tag, const struct doc_meta *m)
 	return 0;
 }
 
-/* Parses "<sid> <first> <last> <escaped source>". */
+/* A decimal number followed by one space; advances *p past both. */
+static int
+parse_u64_sp(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (x > (UINT64_MAX - 9) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s != ' ')
+		return -1;
+	*v = x;
+	*p = s + 1;
+	return 0;
+}
+
+/* Parses "<sid> <first> <last> <escaped source>", exactly. */
 static int
 parse_doc(const char *line, struct doc_meta *m)
 {
-	char src[sizeof(m->source) * 3];
-
-	if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %12287s",
-	    &m->sid, &m->first_row, &m->last_row, src) != 4)
+	if (parse_u64_sp(&line, &m->sid) < 0 ||
+	    parse_u64_sp(&line, &m->first_row) < 0 ||
+	    parse_u64_sp(&line, &m->last_row) < 0)
 		return -1;
-	return unescape(src, m->source, sizeof(m->source));
-}
-
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	/* first 0: a document of unknown origin (older journals wrote
+	 * those as "0 0 ?"); otherwise a range. */
+	if (m->first_row != 0 && m->last_row < m->first_row)
+		return -1;
+	return unescape(line, m->source, sizeof(m->source));
 }
 
 int
@@ -111,46 +143,44 @@ meta_write(int staging_fd, const struct doc_meta *m)
 {
 	char name[40], tmp[48];
 	struct buf b;
-	int fd, rc = -1;
+	int fd, rc = -1, saved;
 
 	meta_name(name, sizeof(name), m->sid);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	buf_init(&b, 0);
 	if (put_doc(&b, "", m) < 0)
 		goto out;
-	fd = openat(staging_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644);
-	if (fd < 0)
+	if ((fd = outdir_create_excl(staging_fd, tmp, 0644)) < 0)
 		goto out;
-	if (write_all(fd, b.data, b.len) < 0) {
-		close(fd);
-		unlinkat(staging_fd, tmp, 0);
-		goto out;
+	if (write_full(fd, b.data, b.len) < 0) {
+		saved = errno;
+		sys_close(fd);
+		goto unlink;
 	}
-	if (close(fd) < 0 || renameat(staging_fd, tmp, staging_fd, name) < 0) {
-		unlinkat(staging_fd, tmp, 0);
-		goto out;
+	if (sys_close(fd) < 0 || renameat(staging_fd, tmp, staging_fd, name) < 0) {
+		saved = errno;
+		goto unlink;
 	}
 	rc = 0;
+	goto out;
+unlink:
+	unlinkat(staging_fd, tmp, 0);
+	errno = saved;
 out:
 	buf_free(&b);
 	return rc;
 }
 
-int
-meta_read(int staging_fd, uint64_t sid, struct doc_meta *m)
+/* Reads an open meta: 0, or -1 with errno (EBADMSG: not one of ours). */
+static int
+read_meta_fd(int fd, uint64_t sid, struct doc_meta *m)
 {
-	char name[40], line[sizeof(m->source) * 3 + 100];
-	ssize_t n;
-	int fd;
+	char line[LINE_MAX_LEN + 2];
+	ssize_t n = read_full(fd, line, sizeof(line) - 1);
 
-	meta_name(name, sizeof(name), sid);
-	fd = openat(staging_fd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (n < 0)
 		return -1;
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0 || line[n - 1] != '\n')
+	if (n == 0 || line[n - 1] != '\n' || memchr(line, '\n', (size_t)n - 1))
 		return errno = EBADMSG, -1;
 	line[n - 1] = '\0';
 	if (parse_doc(line, m) < 0 || m->sid != sid)
@@ -159,27 +189,88 @@ meta_read(int staging_fd, uint64_t sid, struct doc_meta *m)
 }
 
 int
+meta_read(int staging_fd, uint64_t sid, struct doc_meta *m)
+{
+	char name[40];
+	struct stat st;
+	int fd, rc, saved;
+
+	meta_name(name, sizeof(name), sid);
+	fd = sys_openat(staging_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		rc = -1;
+	else if (!S_ISREG(st.st_mode))
+		rc = (errno = EBADMSG, -1);
+	else
+		rc = read_meta_fd(fd, sid, m);
+	saved = errno;
+	sys_close(fd);
+	errno = saved;
+	return rc;
+}
+
+int
+meta_load(int staging_fd, const char *staging_path, uint64_t sid,
+    struct doc_meta *m)
+{
+	char name[40];
+	int fd, rc;
+
+	meta_name(name, sizeof(name), sid);
+	if ((rc = outdir_open_read(staging_fd, staging_path, name, &fd)) <= 0)
+		return rc;
+	rc = read_meta_fd(fd, sid, m);
+	if (rc < 0 && errno == EBADMSG) {
+		msg_warn("%s/%s: not a meta file csvpack wrote (sid %" PRIu64
+		    ": first row, last row, input)", staging_path, name, sid);
+		fail_note(FAIL_SYS);
+	} else if (rc < 0) {
+		fail_sys("%s/%s: read", staging_path, name);
+	}
+	sys_close(fd);
+	return rc < 0 ? -1 : 1;
+}
+
+static void
+journal_path(char *buf, size_t size, const char *out_path)
+{
+	snprintf(buf, size, "%s/%s", out_path, JOURNAL_FILE);
+}
+
+int
 journal_append(int out_fd, const char *out_path, const char *archive,
     const struct doc_meta *docs, size_t n)
 {
+	char path[4200], last;
 	struct buf b;
 	struct stat st;
-	char last;
 	size_t i;
+	ssize_t got;
 	int fd, rc = -1;
 
+	journal_path(path, sizeof(path), out_path);
 	buf_init(&b, 0);
-	fd = openat(out_fd, JOURNAL_FILE, O_RDWR | O_CREAT | O_APPEND |
-	    O_CLOEXEC, 0644);
-	if (fd < 0) {
-		msg_warn_errno("%s/%s", out_path, JOURNAL_FILE);
+	if (outdir_open_file(out_fd, out_path, JOURNAL_FILE,
+	    O_RDWR | O_CREAT | O_APPEND, 0644, &fd) < 0)
+		goto out;
+	if (fstat(fd, &st) < 0) {
+		fail_sys("%s: fstat", path);
 		goto out;
 	}
-	/* A torn last line from a crash: start ours on a line of its own. */
-	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
-	    pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
-	    buf_append(&b, "\n", 1) < 0)
-		goto nomem;
+	/* A line a crash cut short: closed with CR LF, which voids it and
+	 * its group (journal.h), and ours starts on a line of its own. */
+	if (st.st_size > 0) {
+		got = pread_full(fd, &last, 1, st.st_size - 1);
+		if (got < 0) {
+			fail_sys("%s: read", path);
+			goto out;
+		}
+		if (got == 1 && last != '\n' && buf_append(&b, "\r\n", 2) < 0)
+			goto nomem;
+	}
 	if (buf_append(&b, "B ", 2) < 0 || put_escaped(&b, archive) < 0 ||
 	    buf_append(&b, "\n", 1) < 0)
 		goto nomem;
@@ -188,19 +279,172 @@ journal_append(int out_fd, const char *out_path, const char *archive,
 			goto nomem;
 	if (buf_append(&b, "E\n", 2) < 0)
 		goto nomem;
-	if (write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-		msg_warn_errno("%s/%s", out_path, JOURNAL_FILE);
+	if (write_full(fd, b.data, b.len) < 0 || sys_fsync(fd) < 0) {
+		fail_sys("%s", path);
 		goto out;
 	}
-	rc = 0;
+	rc = sys_close(fd);
+	fd = -1;
+	if (rc < 0)
+		fail_sys("%s: close", path);
 	goto out;
 nomem:
-	msg_warn("out of memory");
+	fail_nomem(path);
 out:
 	if (fd >= 0)
-		close(fd);
+		sys_close(fd);
 	buf_free(&b);
 	return rc;
+}
+
+/* --- reading the journal ---------------------------------------------- */
+
+struct jgroup {
+	char archive[ARCHIVE_NAME_MAX];
+	struct doc_meta *docs;
+	size_t n, cap;
+	uint64_t index;     /* 1 for the journal's first group, ... */
+};
+
+/* Called for each complete group; non-zero stops the scan. */
+typedef int (*group_fn)(void *arg, const struct jgroup *g);
+
+struct jreader {
+	int fd;
+	const char *path;
+	char chunk[65536];
+	size_t len, pos;
+	uint64_t lineno;
+	struct buf line;
+};
+
+/* The next complete line, NUL-terminated without its LF, in r->line:
+ * 1; 0 at the end (an unterminated last line is dropped); -1 after
+ * saying why. */
+static int
+next_line(struct jreader *r)
+{
+	ssize_t got;
+	char *nl;
+	size_t take;
+
+	buf_reset(&r->line);
+	for (;;) {
+		if (r->pos == r->len) {
+			got = read_full(r->fd, r->chunk, sizeof(r->chunk));
+			if (got < 0)
+				return fail_sys("%s: read", r->path);
+			if (got == 0)
+				return 0; /* torn, or nothing */
+			r->len = (size_t)got;
+			r->pos = 0;
+		}
+		nl = memchr(r->chunk + r->pos, '\n', r->len - r->pos);
+		take = nl ? (size_t)(nl - (r->chunk + r->pos)) : r->len - r->pos;
+		if (r->line.len + take > LINE_MAX_LEN) {
+			msg_data(r->path, r->lineno + 1, "a line longer than "
+			    "csvpack writes; the journal is damaged");
+			return fail_note(FAIL_SYS);
+		}
+		if (buf_append(&r->line, r->chunk + r->pos, take) < 0)
+			return fail_nomem(r->path);
+		r->pos += take;
+		if (nl) {
+			r->pos++;
+			r->lineno++;
+			if (buf_append(&r->line, "", 1) < 0)
+				return fail_nomem(r->path);
+			return 1;
+		}
+	}
+}
+
+static int
+damaged(struct jreader *r, const char *what)
+{
+	msg_data(r->path, r->lineno, "%s; the journal is damaged, and which "
+	    "rows are archived cannot be told (csvpack will not guess)", what);
+	return fail_note(FAIL_SYS);
+}
+
+/* Reads the journal of the output directory group by group, strictly
+ * (journal.h).  A missing journal is an empty one. */
+static int
+journal_scan(int out_fd, const char *out_path, group_fn fn, void *arg)
+{
+	struct jreader *r = malloc(sizeof(*r));
+	struct jgroup g;
+	struct doc_meta *grown;
+	char path[4200];
+	int rc, open_group = 0, more = 0;
+
+	journal_path(path, sizeof(path), out_path);
+	if (!r)
+		return fail_nomem(path);
+	memset(&g, 0, sizeof(g));
+	r->path = path;
+	r->len = r->pos = 0;
+	r->lineno = 0;
+	buf_init(&r->line, 0);
+	rc = outdir_open_file(out_fd, out_path, JOURNAL_FILE, O_RDONLY, 0,
+	    &r->fd);
+	if (rc <= 0)
+		goto out;
+	rc = 0;
+	while (rc == 0 && (more = next_line(r)) > 0) {
+		const char *line = (const char *)r->line.data;
+		size_t len = r->line.len - 1;
+
+		if (len > 0 && line[len - 1] == '\r') {
+			open_group = 0; /* cut short by a crash */
+		} else if (memchr(line, '\0', len)) {
+			rc = damaged(r, "a NUL byte");
+		} else if (line[0] == 'B' && line[1] == ' ') {
+			/* An open group before it was torn: ignored. */
+			if (unescape(line + 2, g.archive, sizeof(g.archive)) < 0)
+				rc = damaged(r, "not an archive's name");
+			g.n = 0;
+			g.index++;
+			open_group = 1;
+		} else if (line[0] == 'D' && line[1] == ' ') {
+			if (!open_group) {
+				rc = damaged(r, "a document outside a group");
+				break;
+			}
+			if (g.n == g.cap) {
+				size_t cap = g.cap ? g.cap * 2 : 64;
+
+				if (!(grown = realloc(g.docs, cap *
+				    sizeof(*g.docs)))) {
+					rc = fail_nomem(path);
+					break;
+				}
+				g.docs = grown;
+				g.cap = cap;
+			}
+			if (parse_doc(line + 2, &g.docs[g.n]) < 0)
+				rc = damaged(r, "not a document's sid, rows and "
+				    "input");
+			g.n++;
+		} else if (strcmp(line, "E") == 0) {
+			if (!open_group) {
+				rc = damaged(r, "the end of a group never begun");
+				break;
+			}
+			open_group = 0;
+			rc = fn(arg, &g);
+		} else {
+			rc = damaged(r, "not a journal line");
+		}
+	}
+	if (rc == 0 && more < 0)
+		rc = -1;
+	sys_close(r->fd);
+out:
+	buf_free(&r->line);
+	free(r);
+	free(g.docs);
+	return rc < 0 ? -1 : 0;
 }
 
 /* --- coverage --------------------------------------------------------- */
@@ -278,103 +522,95 @@ cover(struct coverage *c, const struct doc_meta *m)
 	if (m->first_row == 0 || m->last_row < m->first_row)
 		return 0; /* a document of unknown origin */
 	in = find_or_add(c, m->source);
-	return in && add_range(in, m->first_row, m->last_row) == 0 ? 0 : -1;
+	if (!in || add_range(in, m->first_row, m->last_row) < 0)
+		return fail_nomem("coverage");
+	return 0;
 }
 
-/* Reads the journal group by group; only E-terminated groups count. */
 static int
-load_journal(const char *out_path, struct coverage *c)
+cover_group(void *arg, const struct jgroup *g)
 {
-	char path[4200];
-	struct doc_meta *group = NULL, *grown;
-	size_t n = 0, cap = 0, i, linecap = 0;
-	char *line = NULL;
-	ssize_t len;
-	FILE *f;
-	int rc = 0;
+	size_t i;
 
-	snprintf(path, sizeof(path), "%s/%s", out_path, JOURNAL_FILE);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : (msg_warn_errno("%s", path), -1);
-	while ((len = getline(&line, &linecap, f)) > 0) {
-		if (line[len - 1] != '\n')
-			break; /* torn */
-		line[len - 1] = '\0';
-		if (line[0] == 'B') {
-			n = 0;
-		} else if (line[0] == 'D') {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 64;
-				grown = realloc(group, cap * sizeof(*group));
-				if (!grown) {
-					rc = -1;
-					break;
-				}
-				group = grown;
-			}
-			if (parse_doc(line + 2, &group[n]) == 0)
-				n++;
-		} else if (line[0] == 'E') {
-			for (i = 0; i < n && rc == 0; i++)
-				rc = cover(c, &group[i]);
-			n = 0;
-		}
-	}
-	if (ferror(f)) {
-		msg_warn_errno("%s", path);
-		rc = -1;
-	} else if (rc < 0) {
-		msg_warn("%s: out of memory", path);
-	}
-	fclose(f);
-	free(line);
-	free(group);
-	return rc;
+	for (i = 0; i < g->n; i++)
+		if (cover(arg, &g->docs[i]) < 0)
+			return -1;
+	return 0;
 }
 
 static int
-load_staging(const char *out_path, struct coverage *c)
+load_staging(int out_fd, const char *out_path, struct coverage *c)
 {
 	struct doc_meta m;
-	uint64_t *sids;
-	size_t n, i;
-	char path[4200];
-	int fd, rc = 0;
+	struct stat st;
+	uint64_t *sids = NULL;
+	size_t n = 0, i;
+	char *path, doc[40];
+	int fd, rc, ok;
 
-	snprintf(path, sizeof(path), "%s/%s", out_path, STAGING_DIR);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : (msg_warn_errno("%s", path), -1);
-	if (staging_list(fd, path, &sids, &n) < 0) {
-		close(fd);
-		return -1;
-	}
+	if ((rc = staging_find(out_fd, out_path, &fd, &path)) <= 0)
+		return rc;
+	rc = staging_list(fd, path, &sids, &n);
 	for (i = 0; i < n && rc == 0; i++) {
 		if (sids[i] > c->max_sid)
 			c->max_sid = sids[i];
 		/* An incomplete document is removed at the next start and
 		 * its rows read again: they are not covered. */
-		if (staging_doc_complete(fd, sids[i]) &&
-		    meta_read(fd, sids[i], &m) == 0)
+		if ((ok = staging_doc_complete(fd, path, sids[i])) <= 0) {
+			rc = ok;
+			continue;
+		}
+		if ((ok = meta_load(fd, path, sids[i], &m)) > 0) {
 			rc = cover(c, &m);
+			continue;
+		}
+		if (ok < 0) {
+			rc = -1;
+			continue;
+		}
+		/* No meta: the packer may have just deleted both (the
+		 * journal, read next, has the rows then); else its rows are
+		 * unknown, and the packer would refuse it too. */
+		staging_doc_name(doc, sizeof(doc), sids[i]);
+		if (fstatat(fd, doc, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno == ENOENT)
+			continue;
+		meta_name(doc, sizeof(doc), sids[i]);
+		errno = ENOENT;
+		rc = fail_sys("%s/%s: the rows of a staged document are "
+		    "unknown", path, doc);
 	}
 	free(sids);
-	close(fd);
+	sys_close(fd);
+	free(path);
 	return rc;
+}
+
+int
+coverage_load_at(int out_fd, const char *out_path, struct coverage *c)
+{
+	/* Staging first: a document the packer deletes meanwhile was
+	 * journaled before it went, so the journal, read next, has it. */
+	memset(c, 0, sizeof(*c));
+	if (load_staging(out_fd, out_path, c) < 0 ||
+	    journal_scan(out_fd, out_path, cover_group, c) < 0) {
+		coverage_free(c);
+		return -1;
+	}
+	return 0;
 }
 
 int
 coverage_load(const char *out_path, struct coverage *c)
 {
-	/* Staging first: a document the packer deletes meanwhile was
-	 * journaled before it went, so the journal, read next, has it. */
+	int out_fd, rc;
+
 	memset(c, 0, sizeof(*c));
-	if (load_staging(out_path, c) < 0 || load_journal(out_path, c) < 0) {
-		coverage_free(c);
-		return -1;
-	}
-	return 0;
+	if ((rc = outdir_open(out_path, 1, &out_fd)) <= 0)
+		return rc; /* no directory yet: nothing covered */
+	rc = coverage_load_at(out_fd, out_path, c);
+	sys_close(out_fd);
+	return rc;
 }
 
 void
@@ -416,8 +652,15 @@ covered(const struct covered_input *ci, uint64_t row, size_t *cursor)
 /* --- archived documents still in staging ------------------------------ */
 
 struct claim {
-	char archive[256];  /* the latest group that listed the sid */
-	uint64_t group;     /* that group's index in the journal */
+	char archive[ARCHIVE_NAME_MAX]; /* the latest group that listed it */
+	uint64_t group;                 /* that group's index */
+	uint64_t latest;  /* the latest group of that archive's name */
+};
+
+struct claims {
+	const uint64_t *sids;
+	size_t n;
+	struct claim *claim;
 };
 
 static int
@@ -428,85 +671,64 @@ cmp_sid(const void *key, const void *elem)
 	return a < b ? -1 : a > b;
 }
 
+static int
+claim_group(void *arg, const struct jgroup *g)
+{
+	struct claims *cl = arg;
+	const uint64_t *hit;
+	size_t i;
+
+	/* A newer complete group of an archive name that owns claims
+	 * supersedes them. */
+	for (i = 0; i < cl->n; i++)
+		if (cl->claim[i].group &&
+		    strcmp(cl->claim[i].archive, g->archive) == 0)
+			cl->claim[i].latest = g->index;
+	for (i = 0; i < g->n; i++) {
+		hit = bsearch(&g->docs[i].sid, cl->sids, cl->n,
+		    sizeof(*cl->sids), cmp_sid);
+		if (hit) {
+			struct claim *c = &cl->claim[hit - cl->sids];
+
+			memcpy(c->archive, g->archive, sizeof(c->archive));
+			c->group = c->latest = g->index;
+		}
+	}
+	return 0;
+}
+
 int
 journal_archived(int out_fd, const char *out_path, const uint64_t *sids,
     size_t n, unsigned char *archived)
 {
-	struct claim *claim = calloc(n ? n : 1, sizeof(*claim));
-	char archive[256] = "", path[4200], *line = NULL;
-	uint64_t group = 0, *latest = NULL;
-	size_t linecap = 0, i, pending = 0, *pend = NULL;
-	struct doc_meta m;
+	struct claims cl = { sids, n, NULL };
 	struct stat st;
-	ssize_t len;
-	FILE *f;
+	size_t i;
 	int rc = 0;
 
 	memset(archived, 0, n);
-	snprintf(path, sizeof(path), "%s/%s", out_path, JOURNAL_FILE);
-	f = fopen(path, "re");
-	if (!f || !claim) {
-		free(claim);
-		if (f)
-			fclose(f);
-		return !f && errno == ENOENT ? 0 :
-		    (msg_warn_errno("%s", path), -1);
+	if (n == 0)
+		return 0;
+	if (!(cl.claim = calloc(n, sizeof(*cl.claim))))
+		return fail_nomem(out_path);
+	if (journal_scan(out_fd, out_path, claim_group, &cl) < 0) {
+		free(cl.claim);
+		return -1;
 	}
-	latest = calloc(n ? n : 1, sizeof(*latest));
-	pend = calloc(n ? n : 1, sizeof(*pend));
-	if (!latest || !pend) {
-		rc = -1;
-		goto out;
-	}
-	while ((len = getline(&line, &linecap, f)) > 0) {
-		const uint64_t *hit;
+	for (i = 0; i < n && rc == 0; i++) {
+		struct claim *c = &cl.claim[i];
 
-		if (line[len - 1] != '\n')
-			break; /* torn */
-		line[len - 1] = '\0';
-		if (line[0] == 'B') {
-			group++;
-			pending = 0;
-			if (unescape(line + 2, archive, sizeof(archive)) < 0)
-				archive[0] = '\0';
-		} else if (line[0] == 'D' && parse_doc(line + 2, &m) == 0) {
-			hit = n ? bsearch(&m.sid, sids, n, sizeof(*sids),
-			    cmp_sid) : NULL;
-			if (hit && pending < n)
-				pend[pending++] = (size_t)(hit - sids);
-		} else if (line[0] == 'E') {
-			/* A newer complete group of an archive name that owns
-			 * claims supersedes them. */
-			for (i = 0; i < n; i++)
-				if (claim[i].group &&
-				    strcmp(claim[i].archive, archive) == 0)
-					latest[i] = group;
-			for (i = 0; i < pending; i++) {
-				struct claim *c = &claim[pend[i]];
-
-				snprintf(c->archive, sizeof(c->archive), "%s",
-				    archive);
-				c->group = group;
-				latest[pend[i]] = group;
-			}
-			pending = 0;
+		if (!c->group || c->latest != c->group)
+			continue;
+		/* The archive must be there, and be one csvpack made: a
+		 * name someone planted never gets documents deleted. */
+		if (fstatat(out_fd, c->archive, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				rc = fail_sys("%s/%s", out_path, c->archive);
+			continue;
 		}
+		archived[i] = S_ISREG(st.st_mode) && st.st_uid == geteuid();
 	}
-	if (ferror(f)) {
-		msg_warn_errno("%s", path);
-		rc = -1;
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		archived[i] = claim[i].group && latest[i] == claim[i].group &&
-		    fstatat(out_fd, claim[i].archive, &st, 0) == 0;
-out:
-	if (rc < 0 && !ferror(f))
-		msg_warn("%s: out of memory", path);
-	fclose(f);
-	free(line);
-	free(claim);
-	free(latest);
-	free(pend);
+	free(cl.claim);
 	return rc;
 }

@@ -19,6 +19,20 @@
  * its documents are still in staging, so its rows are "staged", and the
  * next run packs them again.  Thus: archived-or-staged rows = the rows of
  * the complete groups + the rows of the staged documents.
+ *
+ * Reading is strict: a complete line (ending in LF) that is none of the
+ * above, or a D or E outside a group, stops the run with
+ * "DIR/.csvpack-journal:LINE: what" (FAIL_SYS, exit 1: the journal is
+ * csvpack's, not the user's input, and guessing which rows it holds could
+ * archive rows twice).  Two things a crash leaves are not errors: an
+ * unterminated last line is ignored, and so is a line that ends in CR LF
+ * - the journal's own lines never hold a CR, so that is a line a crash
+ * cut short, which the next append closed with CR LF before starting its
+ * group on a line of its own; it voids the group it was in.
+ *
+ * The journal and staging are opened from the output directory's
+ * descriptor without following symlinks, and refused unless they are the
+ * running user's and nobody else may write to them (outdir.h).
  */
 #ifndef CSVPACK_JOURNAL_H
 #define CSVPACK_JOURNAL_H
@@ -33,14 +47,21 @@ struct doc_meta {
 	char source[4096];
 };
 
-/* Writes staging/NNNNNN.meta (by way of a temporary name).  0 or -1. */
+/* Writes staging/NNNNNN.meta by way of a temporary name created
+ * O_EXCL | O_NOFOLLOW.  0, or -1 with errno set; nothing printed (the
+ * caller names the file). */
 int meta_write(int staging_fd, const struct doc_meta *m);
-/* Reads it; -1 (errno set) if missing or malformed. */
+/* Reads it (O_NOFOLLOW, a regular file); -1 with errno set if missing
+ * (ENOENT) or malformed (EBADMSG); nothing printed. */
 int meta_read(int staging_fd, uint64_t sid, struct doc_meta *m);
+/* The same, saying what is wrong: 1 read, 0 missing (nothing printed),
+ * -1 after "STAGING/NNNNNN.meta: why". */
+int meta_load(int staging_fd, const char *staging_path, uint64_t sid,
+    struct doc_meta *m);
 void meta_name(char *buf, size_t size, uint64_t sid);
 
-/* Appends one group and fsyncs the journal.  Returns 0, or -1 after
- * printing why. */
+/* Appends one group and fsyncs the journal (created mode 0644 if
+ * missing).  Returns 0, or -1 after saying why. */
 int journal_append(int out_fd, const char *out_path, const char *archive,
     const struct doc_meta *docs, size_t n);
 
@@ -48,9 +69,9 @@ int journal_append(int out_fd, const char *out_path, const char *archive,
  * crash after an archive's rename and before its documents were deleted
  * leaves them in staging, and they must not be packed twice.  A sid
  * counts when the LATEST group written for an archive name lists it and
- * that archive exists (an earlier group of the same name is a ghost of a
- * crash before its rename).  Sets archived[i]; returns 0, or -1 after
- * printing why. */
+ * that archive exists, a regular file of the running user's (an earlier
+ * group of the same name is a ghost of a crash before its rename).  Sets
+ * archived[i]; returns 0, or -1 after saying why. */
 int journal_archived(int out_fd, const char *out_path, const uint64_t *sids,
     size_t n, unsigned char *archived);
 
@@ -70,9 +91,11 @@ struct coverage {
 	uint64_t max_sid;   /* the highest sid in the journal or staging */
 };
 
-/* Loads the journal of out_path and the metas in its staging directory.
- * A missing journal is an empty one.  Returns 0, or -1 after printing. */
+/* Loads the journal of out_path and the metas of the complete documents
+ * in its staging directory.  A missing directory, journal or staging is
+ * an empty one.  Returns 0, or -1 after saying why (c is then empty). */
 int coverage_load(const char *out_path, struct coverage *c);
+int coverage_load_at(int out_fd, const char *out_path, struct coverage *c);
 void coverage_free(struct coverage *c);
 /* The ranges of one input, or NULL. */
 const struct covered_input *coverage_find(const struct coverage *c,

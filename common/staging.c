@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fail.h"
 #include "msg.h"
+#include "outdir.h"
+#include "sysio.h"
 
 int
 make_dirs(const char *path)
@@ -21,19 +24,15 @@ make_dirs(const char *path)
 	char *copy = strdup(path), *p;
 	int rc = 0;
 
-	if (!copy) {
-		msg_warn("%s: out of memory", path);
-		return -1;
-	}
+	if (!copy)
+		return fail_nomem(path);
 	for (p = copy + 1; rc == 0; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char c = *p;
 		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-			msg_warn_errno("mkdir %s", copy);
-			rc = -1;
-		}
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			rc = fail_sys("mkdir %s", copy);
 		*p = c;
 		if (c == '\0')
 			break;
@@ -49,9 +48,9 @@ dir_stream(int dirfd, const char *path)
 	DIR *d;
 
 	if (fd < 0 || !(d = fdopendir(fd))) {
-		msg_warn_errno("%s", path);
+		fail_sys("%s", path);
 		if (fd >= 0)
-			close(fd);
+			sys_close(fd);
 		return NULL;
 	}
 	rewinddir(d); /* the offset is shared with dirfd: start afresh */
@@ -59,29 +58,79 @@ dir_stream(int dirfd, const char *path)
 }
 
 int
-staging_open(const char *outdir, char **path)
+dir_next(DIR *d, const char *path, struct dirent **e)
 {
-	size_t len = strlen(outdir) + sizeof(STAGING_DIR) + 1;
+	errno = 0;
+	*e = readdir(d);
+	if (*e)
+		return 1;
+	if (errno)
+		return fail_sys("readdir %s", path);
+	return 0;
+}
+
+static char *
+staging_path(const char *out_path)
+{
+	size_t len = strlen(out_path) + sizeof(STAGING_DIR) + 1;
+	char *path = malloc(len);
+
+	if (!path) {
+		fail_nomem(out_path);
+		return NULL;
+	}
+	snprintf(path, len, "%s/%s", out_path, STAGING_DIR);
+	return path;
+}
+
+int
+staging_open_at(int out_fd, const char *out_path, char **path)
+{
 	int fd;
 
-	*path = malloc(len);
-	if (!*path) {
-		msg_warn("out of memory");
+	if (!(*path = staging_path(out_path)))
+		return -1;
+	if (outdir_open_dir(out_fd, out_path, STAGING_DIR, 1, &fd) < 0) {
+		free(*path);
+		*path = NULL;
 		return -1;
 	}
-	snprintf(*path, len, "%s/%s", outdir, STAGING_DIR);
-	if (make_dirs(*path) < 0)
-		goto fail;
-	fd = open(*path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		msg_warn_errno("%s", *path);
-		goto fail;
-	}
 	return fd;
-fail:
-	free(*path);
+}
+
+int
+staging_find(int out_fd, const char *out_path, int *fd, char **path)
+{
+	int rc;
+
+	*fd = -1;
+	if (!(*path = staging_path(out_path)))
+		return -1;
+	rc = outdir_open_dir(out_fd, out_path, STAGING_DIR, 0, fd);
+	if (rc <= 0) {
+		free(*path);
+		*path = NULL;
+	}
+	return rc;
+}
+
+int
+staging_open(const char *outdir, char **path)
+{
+	int out_fd, fd;
+
 	*path = NULL;
-	return -1;
+	if (make_dirs(outdir) < 0 || outdir_open(outdir, 0, &out_fd) < 0)
+		return -1;
+	fd = staging_open_at(out_fd, outdir, path);
+	sys_close(out_fd);
+	return fd;
+}
+
+int
+staging_create_tmp(int dirfd, const char *path, const char *name)
+{
+	return outdir_create_tmp(dirfd, path, name, 0644);
 }
 
 void
@@ -130,29 +179,28 @@ staging_list(int dirfd, const char *path, uint64_t **sids, size_t *n)
 	struct dirent *e;
 	uint64_t *list = NULL, *grown, sid;
 	size_t count = 0, cap = 0;
+	int more;
 
 	*sids = NULL;
 	*n = 0;
 	if (!(d = dir_stream(dirfd, path)))
 		return -1;
-	while ((errno = 0, e = readdir(d)) != NULL) {
+	while ((more = dir_next(d, path, &e)) > 0) {
 		if (!parse_numbered(e->d_name, NULL, ".xml", &sid))
 			continue;
 		if (count == cap) {
 			cap = cap ? cap * 2 : 128;
 			grown = realloc(list, cap * sizeof(*list));
 			if (!grown) {
-				msg_warn("%s: out of memory", path);
+				fail_nomem(path);
 				goto fail;
 			}
 			list = grown;
 		}
 		list[count++] = sid;
 	}
-	if (errno) {
-		msg_warn_errno("readdir %s", path);
+	if (more < 0)
 		goto fail;
-	}
 	closedir(d);
 	if (count > 1)
 		qsort(list, count, sizeof(*list), cmp_u64);
@@ -166,22 +214,39 @@ fail:
 }
 
 int
-staging_doc_complete(int dirfd, uint64_t sid)
+staging_doc_complete(int dirfd, const char *path, uint64_t sid)
 {
 	static const char end[] = "</table>\n";
 	char name[40], tail[sizeof(end) - 1];
 	struct stat st;
-	int fd, ok;
+	ssize_t got;
+	int fd, rc;
 
 	staging_doc_name(name, sizeof(name), sid);
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ok = fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(tail) &&
-	    pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail)) ==
-	    (ssize_t)sizeof(tail) && memcmp(tail, end, sizeof(tail)) == 0;
-	close(fd);
-	return ok;
+	if ((rc = outdir_open_read(dirfd, path, name, &fd)) <= 0)
+		return rc;
+	if (fstat(fd, &st) < 0) {
+		rc = fail_sys("%s/%s: fstat", path, name);
+	} else if (st.st_size < (off_t)sizeof(tail)) {
+		rc = 0;
+	} else if ((got = pread_full(fd, tail, sizeof(tail),
+	    st.st_size - (off_t)sizeof(tail))) < 0) {
+		rc = fail_sys("%s/%s: read", path, name);
+	} else {
+		rc = got == (ssize_t)sizeof(tail) &&
+		    memcmp(tail, end, sizeof(tail)) == 0;
+	}
+	sys_close(fd);
+	return rc;
+}
+
+/* A hidden temporary file: ".NAME.tmp". */
+static int
+is_tmp(const char *n)
+{
+	size_t len = strlen(n);
+
+	return n[0] == '.' && len > 4 && strcmp(n + len - 4, ".tmp") == 0;
 }
 
 long
@@ -193,39 +258,85 @@ staging_clean(int dirfd, const char *path)
 	char doc[40];
 	uint64_t sid;
 	long docs = 0;
+	int more, c;
 
 	if (!(d = dir_stream(dirfd, path)))
 		return -1;
-	while ((errno = 0, e = readdir(d)) != NULL) {
+	while ((more = dir_next(d, path, &e)) > 0) {
 		const char *n = e->d_name;
-		size_t len = strlen(n);
 		int junk = 0;
 
 		if (parse_numbered(n, NULL, ".xml", &sid)) {
 			/* Cut short by a power loss (documents are not
 			 * fsync'd): its rows were never archived, so it goes,
 			 * with its meta, and the rows are read again. */
-			if (staging_doc_complete(dirfd, sid)) {
+			if ((c = staging_doc_complete(dirfd, path, sid)) < 0)
+				goto fail;
+			if (c) {
 				docs++;
 				continue;
 			}
 			msg_warn("%s/%s: incomplete document removed", path, n);
 			snprintf(doc, sizeof(doc), "%06" PRIu64 ".meta", sid);
-			unlinkat(dirfd, doc, 0); /* may be gone already */
+			if (unlinkat(dirfd, doc, 0) < 0 && errno != ENOENT) {
+				fail_sys("%s/%s", path, doc);
+				goto fail;
+			}
 			junk = 1;
 		} else if (parse_numbered(n, NULL, ".meta", &sid)) {
 			staging_doc_name(doc, sizeof(doc), sid);
-			junk = fstatat(dirfd, doc, &st, 0) < 0 && errno == ENOENT;
-		} else if (n[0] == '.' && len > 4 &&
-		    strcmp(n + len - 4, ".tmp") == 0) {
+			if (fstatat(dirfd, doc, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				continue;
+			if (errno != ENOENT) {
+				fail_sys("%s/%s", path, doc);
+				goto fail;
+			}
 			junk = 1;
+		} else {
+			junk = is_tmp(n);
 		}
 		if (junk && unlinkat(dirfd, n, 0) < 0 && errno != ENOENT) {
-			msg_warn_errno("%s/%s", path, n);
-			closedir(d);
-			return -1;
+			fail_sys("%s/%s", path, n);
+			goto fail;
 		}
 	}
+	if (more < 0)
+		goto fail;
 	closedir(d);
 	return docs;
+fail:
+	closedir(d);
+	return -1;
+}
+
+int
+staging_remove(int out_fd, int staging_fd, const char *path, int sweep)
+{
+	struct dirent *e;
+	DIR *d = NULL;
+	int more = 0, rc;
+
+	/* Temporary files are junk once the converter is done; anything
+	 * else here (a document, a stranger's file) keeps the directory. */
+	if (sweep && !(d = dir_stream(staging_fd, path)))
+		return -1;
+	while (sweep && (more = dir_next(d, path, &e)) > 0)
+		if (is_tmp(e->d_name) && unlinkat(staging_fd, e->d_name, 0) < 0 &&
+		    errno != ENOENT) {
+			fail_sys("%s/%s", path, e->d_name);
+			more = -1;
+			break;
+		}
+	if (sweep)
+		closedir(d);
+	if (more < 0)
+		return -1;
+	rc = outdir_unlink_same(out_fd, STAGING_DIR, staging_fd, AT_REMOVEDIR);
+	if (rc >= 0)
+		return 0; /* removed, or the name is no longer ours: left */
+	if (errno == ENOTEMPTY || errno == EEXIST) {
+		msg_warn("%s: left in place: not empty", path);
+		return 0;
+	}
+	return fail_sys("%s: rmdir", path);
 }
