@@ -13,9 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fail.h"
 #include "gz_stream.h"
 #include "msg.h"
+#include "outdir.h"
 #include "staging.h"
+#include "sysio.h"
 #include "tar.h"
 
 #define COPY_SIZE (256 * 1024)
@@ -41,25 +44,31 @@ add_document(struct gz_stream *g, const struct archive_dirs *dirs,
 	struct stat st;
 	uint64_t done = 0;
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	staging_doc_name(name, sizeof(name), sid);
-	fd = openat(dirs->staging_fd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		msg_warn_errno("%s/%s", dirs->staging_path, name);
+	/* No symlink, nothing but a regular file: staging is ours, but a
+	 * document is never read from somewhere else. */
+	rc = outdir_open_read(dirs->staging_fd, dirs->staging_path, name, &fd);
+	if (rc == 0) {
+		errno = ENOENT;
+		return fail_sys("%s/%s", dirs->staging_path, name);
+	}
+	if (rc < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		fail_sys("%s/%s: fstat", dirs->staging_path, name);
 		goto fail;
 	}
 	if (tar_write_header(block, name, (uint64_t)st.st_size, mtime) < 0 ||
 	    gz_write(g, block, TAR_BLOCK) < 0)
 		goto write_failed;
 	while (done < (uint64_t)st.st_size) {
-		n = read(fd, copy, COPY_SIZE);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = sys_read(fd, copy, COPY_SIZE);
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO; /* shrank under us */
-			msg_warn_errno("%s/%s: read", dirs->staging_path, name);
+			fail_sys("%s/%s: read", dirs->staging_path, name);
 			goto fail;
 		}
 		if ((uint64_t)n > (uint64_t)st.st_size - done)
@@ -71,13 +80,14 @@ add_document(struct gz_stream *g, const struct archive_dirs *dirs,
 	memset(block, 0, TAR_BLOCK);
 	if (gz_write(g, block, tar_padding(done)) < 0)
 		goto write_failed;
-	close(fd);
+	sys_close(fd);
 	return 0;
 write_failed:
-	msg_warn_errno("%s/%s", dirs->out_path, tmp);
+	fail_sys("%s/%s", dirs->out_path, tmp);
 fail:
-	if (fd >= 0)
-		close(fd);
+	rc = errno;
+	sys_close(fd);
+	errno = rc;
 	return -1;
 }
 
@@ -93,48 +103,24 @@ write_archive(int fd, const struct archive_dirs *dirs, const char *tmp,
 	int rc = -1;
 
 	if (!copy || gz_open(&g, fd, level, jobs) < 0) {
-		msg_warn("out of memory");
 		free(copy);
-		return -1;
+		return fail_nomem(tmp);
 	}
 	for (i = 0; i < n; i++)
 		if (add_document(&g, dirs, tmp, sids[i], mtime, copy) < 0)
 			goto out;
 	if (gz_write(&g, end, sizeof(end)) < 0 || gz_finish(&g) < 0) {
-		msg_warn_errno("%s/%s", dirs->out_path, tmp);
+		fail_sys("%s/%s", dirs->out_path, tmp);
 		goto out;
 	}
 	*bytes = g.bytes_out;
 	rc = 0;
 out:
+	i = (size_t)errno;
 	gz_free(&g);
 	free(copy);
+	errno = (int)i;
 	return rc;
-}
-
-/* Gives the complete temporary archive its final name, never replacing
- * an archive already there: link, then unlink the temporary name (a crash
- * between the two leaves a temporary file the next start removes).
- * Where hard links are not supported, rename after a check. */
-static int
-commit_name(const struct archive_dirs *dirs, const char *tmp, const char *name)
-{
-	struct stat st;
-
-	if (linkat(dirs->out_fd, tmp, dirs->out_fd, name, 0) == 0) {
-		if (unlinkat(dirs->out_fd, tmp, 0) < 0)
-			msg_warn_errno("%s/%s", dirs->out_path, tmp);
-		return 0;
-	}
-	if (errno == EEXIST || fstatat(dirs->out_fd, name, &st, 0) == 0) {
-		errno = EEXIST;
-		msg_warn_errno("%s/%s: not replaced", dirs->out_path, name);
-		return -1;
-	}
-	if (renameat(dirs->out_fd, tmp, dirs->out_fd, name) == 0)
-		return 0;
-	msg_warn_errno("%s/%s: rename", dirs->out_path, name);
-	return -1;
 }
 
 int
@@ -146,38 +132,43 @@ archive_build(const struct archive_dirs *dirs, const char *name,
 	int fd, saved;
 
 	snprintf(tmp, sizeof(tmp), "%s%s%s", TMP_PREFIX, name, TMP_SUFFIX);
-	fd = openat(dirs->out_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644);
-	if (fd < 0) {
-		msg_warn_errno("%s/%s", dirs->out_path, tmp);
+	/* A new file of ours: whatever stands under the name (a crash's
+	 * leftover, a planted symlink) is unlinked, never written through. */
+	fd = outdir_create_tmp(dirs->out_fd, dirs->out_path, tmp, 0644);
+	if (fd < 0)
 		return -1;
-	}
 	if (write_archive(fd, dirs, tmp, sids, n, level, jobs, mtime, bytes) < 0)
 		goto fail;
-	if (fsync(fd) < 0) {
-		msg_warn_errno("%s/%s: fsync", dirs->out_path, tmp);
+	if (sys_fsync(fd) < 0) {
+		fail_sys("%s/%s: fsync", dirs->out_path, tmp);
 		goto fail;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		msg_warn_errno("%s/%s: close", dirs->out_path, tmp);
-		goto fail;
-	}
-	fd = -1;
 	if (before_rename && before_rename(arg) != 0)
 		goto fail;
-	if (commit_name(dirs, tmp, name) < 0)
+	/* The final name comes from the descriptor still held, never from
+	 * what the temporary name points at by now; never replacing one. */
+	if (outdir_link_fd(fd, dirs->out_fd, dirs->out_path, tmp, name) < 0)
 		goto fail;
-	if (fsync(dirs->out_fd) < 0) {
-		msg_warn_errno("%s: fsync", dirs->out_path);
+	if (outdir_unlink_same(dirs->out_fd, tmp, fd, 0) < 0)
+		/* The archive stands whole: go on, but the run did not
+		 * leave the directory as it says, and ends with exit 1. */
+		fail_sys("%s/%s: unlink (a copy of %s, left behind)",
+		    dirs->out_path, tmp, name);
+	if (sys_close(fd) < 0) {
+		fail_sys("%s/%s: close", dirs->out_path, name);
+		return -1; /* the archive stands; its documents stay too */
+	}
+	if (sys_fsync(dirs->out_fd) < 0) {
+		fail_sys("%s: fsync", dirs->out_path);
 		return -1; /* the archive stands; its documents stay too */
 	}
 	return 0;
 fail:
 	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dirs->out_fd, tmp, 0);
+	/* Best effort: the next start removes it anyway. */
+	if (outdir_unlink_same(dirs->out_fd, tmp, fd, 0) < 0)
+		msg_warn_errno("%s/%s: not removed", dirs->out_path, tmp);
+	sys_close(fd);
 	errno = saved;
 	return -1;
 }
@@ -189,18 +180,24 @@ archive_scan(int out_fd, const char *out_path, const char *prefix,
 	struct dirent *e;
 	uint64_t num;
 	DIR *d;
+	int more;
 
 	*highest = 0;
 	if (!(d = dir_stream(out_fd, out_path)))
 		return -1;
-	while ((errno = 0, e = readdir(d)) != NULL) {
+	while ((more = dir_next(d, out_path, &e)) > 0) {
 		size_t len = strlen(e->d_name);
 
 		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 &&
 		    len > strlen(TMP_SUFFIX) &&
 		    strcmp(e->d_name + len - strlen(TMP_SUFFIX), TMP_SUFFIX) == 0) {
-			if (unlinkat(out_fd, e->d_name, 0) < 0)
-				msg_warn_errno("%s/%s", out_path, e->d_name);
+			/* unlinkat never follows: a planted symlink goes,
+			 * what it points at stays. */
+			if (unlinkat(out_fd, e->d_name, 0) < 0 && errno != ENOENT) {
+				fail_sys("%s/%s: unlink", out_path, e->d_name);
+				more = -1;
+				break;
+			}
 			continue;
 		}
 		if (prefix) {
@@ -215,11 +212,6 @@ archive_scan(int out_fd, const char *out_path, const char *prefix,
 		if (num > *highest)
 			*highest = num;
 	}
-	if (errno) {
-		msg_warn_errno("readdir %s", out_path);
-		closedir(d);
-		return -1;
-	}
 	closedir(d);
-	return 0;
+	return more < 0 ? -1 : 0;
 }

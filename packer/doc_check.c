@@ -14,6 +14,7 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,10 @@
 
 #include <libxml/xmlreader.h>
 
+#include "fail.h"
 #include "msg.h"
+#include "outdir.h"
+#include "sysio.h"
 
 struct first_error {
 	int seen;
@@ -56,40 +60,43 @@ doc_check(int dir_fd, const char *dir_path, const char *name)
 	struct stat st;
 	int fd, rc;
 
-	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		msg_warn_errno("%s/%s", dir_path, name);
-		if (fd >= 0)
-			close(fd);
-		return EXIT_FAIL;
+	if ((rc = outdir_open_read(dir_fd, dir_path, name, &fd)) <= 0) {
+		if (rc == 0) {
+			errno = ENOENT;
+			fail_sys("%s/%s", dir_path, name);
+		}
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		fail_sys("%s/%s: fstat", dir_path, name);
+		sys_close(fd);
+		return -1;
 	}
 	if (st.st_size == 0) {
 		msg_warn("%s/%s: empty, not an XML document; nothing packed",
 		    dir_path, name);
-		close(fd);
-		return EXIT_DATA;
+		sys_close(fd);
+		return fail_note(FAIL_DATA);
 	}
 	r = xmlReaderForFd(fd, name, NULL,
 	    XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOERROR |
 	    XML_PARSE_NOWARNING);
 	if (!r) {
-		msg_warn("%s/%s: cannot start the XML reader (out of memory)",
-		    dir_path, name);
-		close(fd);
-		return EXIT_FAIL;
+		sys_close(fd);
+		return fail_nomem("the XML reader");
 	}
 	xmlTextReaderSetStructuredErrorHandler(r, keep_first_error, &fe);
 	while ((rc = xmlTextReaderRead(r)) == 1)
 		;
 	xmlFreeTextReader(r);
-	close(fd);
+	sys_close(fd);
 	if (rc == 0 && !fe.seen)
 		return 0;
 	if (fe.io) {
 		msg_warn("%s/%s: cannot read it: %s", dir_path, name, fe.text);
-		return EXIT_FAIL;
+		return fail_note(FAIL_SYS);
 	}
 	msg_warn("%s/%s:%d: not well-formed XML: %s; nothing packed",
 	    dir_path, name, fe.line, fe.seen ? fe.text : "parse error");
-	return EXIT_DATA;
+	return fail_note(FAIL_DATA);
 }

@@ -10,10 +10,11 @@
 #ifndef CSVPACK_DOC_CHECK_H
 #define CSVPACK_DOC_CHECK_H
 
-/* Reads dir_path/name (open relative to dir_fd) through to its end.
- * Returns 0 if it is well-formed XML; EXIT_DATA after printing
- * "DIR/NAME:LINE: not well-formed XML: why"; EXIT_FAIL after printing an
- * I/O error. Memory stays bounded by the largest text node. */
+/* Reads dir_path/name (open relative to dir_fd, O_NOFOLLOW, a regular
+ * file) through to its end. Returns 0 if it is well-formed XML; -1 after
+ * printing "DIR/NAME:LINE: not well-formed XML: why" (FAIL_DATA recorded,
+ * fail.h), or after printing an I/O error, a symlink or not a regular
+ * file (FAIL_SYS). Memory stays bounded by the largest text node. */
 int doc_check(int dir_fd, const char *dir_path, const char *name);
 
 #endif

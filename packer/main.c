@@ -6,6 +6,12 @@
  * one per line, so `csvpack ... | xargs -n1 upload` works.
  *
  * --dir DIR packs the documents found in DIR once, without a pipeline.
+ *
+ * Every function here returns 0 or -1 with the failure said and its kind
+ * recorded (fail.h); main() turns that into the exit status.  What fails
+ * while cleaning up after the work is done (a temporary name left, the
+ * staging directory or the lock not removed) is said and recorded, the
+ * work goes on, and the run ends with exit 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,15 +24,18 @@
 
 #include "archive.h"
 #include "doc_check.h"
+#include "fail.h"
 #include "journal.h"
 #include "msg.h"
 #include "options.h"
+#include "outdir.h"
 #include "outlock.h"
 #include "pipeline.h"
 #include "progress.h"
 #include "proc.h"
 #include "signals.h"
 #include "staging.h"
+#include "sysio.h"
 
 struct packer {
 	const struct options *opt;
@@ -43,8 +52,39 @@ struct packer {
 	struct progress progress;
 };
 
+/* A call that may still return an exit status (pipeline.c is moving to
+ * fail.h): 0 stays 0; a status is recorded as its kind; -1 passes. */
+static int
+legacy(int rc)
+{
+	if (rc <= 0)
+		return rc;
+	if (rc > 128)
+		return fail_note_stop(rc - 128);
+	return fail_note(rc == EXIT_USAGE ? FAIL_USAGE : rc == EXIT_DATA ?
+	    FAIL_DATA : FAIL_SYS);
+}
+
+/* The exit status for an outcome rc (0 or -1). */
+static int
+exit_status(int rc)
+{
+	int st = fail_exit_status();
+
+	return rc < 0 && st == EXIT_OK ? EXIT_FAIL : st;
+}
+
+/* Records why a pipeline wait gave up; -1. */
+static int
+wait_failed(struct pipeline *p)
+{
+	legacy(pipeline_wait_status(p));
+	return fail_note(FAIL_PEER); /* if nothing was recorded */
+}
+
 /* Prints an archive's path; a reader that went away (EPIPE) stops the
- * printing, not the packing: the archives are what matters. */
+ * printing, not the packing: the archives are what matters.  Another
+ * error stops the printing too, and the run ends with exit 1. */
 static void
 announce(struct packer *pk, const char *name)
 {
@@ -54,7 +94,7 @@ announce(struct packer *pk, const char *name)
 	    fflush(stdout) == EOF) {
 		pk->stdout_closed = 1;
 		if (errno != EPIPE)
-			msg_warn_errno("stdout");
+			fail_sys("stdout");
 	}
 }
 
@@ -66,21 +106,15 @@ delete_documents(struct packer *pk, const uint64_t *sids, size_t n)
 
 	for (i = 0; i < n; i++) {
 		staging_doc_name(name, sizeof(name), sids[i]);
-		if (unlinkat(pk->dirs.staging_fd, name, 0) < 0) {
-			msg_warn_errno("%s/%s", pk->dirs.staging_path, name);
-			return -1;
-		}
+		if (unlinkat(pk->dirs.staging_fd, name, 0) < 0)
+			return fail_sys("%s/%s", pk->dirs.staging_path, name);
 		meta_name(name, sizeof(name), sids[i]);
 		if (unlinkat(pk->dirs.staging_fd, name, 0) < 0 &&
-		    errno != ENOENT) {
-			msg_warn_errno("%s/%s", pk->dirs.staging_path, name);
-			return -1;
-		}
+		    errno != ENOENT)
+			return fail_sys("%s/%s", pk->dirs.staging_path, name);
 	}
-	if (fsync(pk->dirs.staging_fd) < 0) {
-		msg_warn_errno("%s: fsync", pk->dirs.staging_path);
-		return -1;
-	}
+	if (sys_fsync(pk->dirs.staging_fd) < 0)
+		return fail_sys("%s: fsync", pk->dirs.staging_path);
 	return 0;
 }
 
@@ -92,31 +126,39 @@ struct journal_group {
 	size_t n;
 };
 
+/* Every document's rows must be known: one whose meta cannot be read
+ * stops the run (journaled as unknown, a --resume would read its rows
+ * again, and they would stand in two archives). */
 static int
 write_journal(void *arg)
 {
 	struct journal_group *g = arg;
 	struct packer *pk = g->pk;
 	struct doc_meta *docs;
+	char name[32];
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	if (!pk->attached)
 		return 0; /* --dir: documents of no pipeline, no journal */
 	docs = calloc(g->n, sizeof(*docs));
-	if (!docs) {
-		msg_warn("out of memory");
-		return -1;
-	}
-	for (i = 0; i < g->n; i++)
-		if (meta_read(pk->dirs.staging_fd, g->sids[i], &docs[i]) < 0) {
-			/* Unknown rows: journaled as such, never skipped. */
-			memset(&docs[i], 0, sizeof(docs[i]));
-			docs[i].sid = g->sids[i];
-			strcpy(docs[i].source, "?");
+	if (!docs)
+		return fail_nomem("journal");
+	for (i = 0; i < g->n && rc == 0; i++) {
+		rc = meta_load(pk->dirs.staging_fd, pk->dirs.staging_path,
+		    g->sids[i], &docs[i]);
+		if (rc == 0) {
+			meta_name(name, sizeof(name), g->sids[i]);
+			errno = ENOENT;
+			rc = fail_sys("%s/%s: the rows of a staged document "
+			    "are unknown; not packed", pk->dirs.staging_path,
+			    name);
 		}
-	rc = journal_append(pk->dirs.out_fd, pk->dirs.out_path, g->archive,
-	    docs, g->n);
+		rc = rc < 0 ? -1 : 0;
+	}
+	if (rc == 0)
+		rc = journal_append(pk->dirs.out_fd, pk->dirs.out_path,
+		    g->archive, docs, g->n);
 	free(docs);
 	return rc;
 }
@@ -135,7 +177,7 @@ pack_staged(struct packer *pk)
 		pipeline_doing(&pk->pipe, DOING_PACKING);
 	if (staging_list(pk->dirs.staging_fd, pk->dirs.staging_path, &sids,
 	    &n) < 0)
-		return EXIT_FAIL;
+		return -1;
 	for (i = 0; i < n && rc == 0; i += take) {
 		take = n - i < pk->opt->batch ? n - i : pk->opt->batch;
 		archive_name(name, sizeof(name), pk->opt->prefix, pk->next);
@@ -144,7 +186,7 @@ pack_staged(struct packer *pk)
 		    pk->opt->level, pk->opt->jobs, pk->mtime, write_journal, &g,
 		    &bytes) < 0 ||
 		    delete_documents(pk, sids + i, take) < 0) {
-			rc = EXIT_FAIL;
+			rc = -1;
 			break;
 		}
 		pk->next++;
@@ -175,15 +217,14 @@ drop_archived(struct packer *pk)
 
 	if (staging_list(pk->dirs.staging_fd, pk->dirs.staging_path, &sids,
 	    &n) < 0)
-		return EXIT_FAIL;
+		return -1;
 	archived = malloc(n ? n : 1);
 	done = malloc((n ? n : 1) * sizeof(*done));
 	if (!archived || !done) {
-		msg_warn("out of memory");
-		rc = EXIT_FAIL;
+		rc = fail_nomem(pk->dirs.staging_path);
 	} else if (n && journal_archived(pk->dirs.out_fd, pk->dirs.out_path,
 	    sids, n, archived) < 0) {
-		rc = EXIT_FAIL;
+		rc = -1;
 	} else {
 		for (i = 0; i < n; i++)
 			if (archived[i])
@@ -192,8 +233,7 @@ drop_archived(struct packer *pk)
 			msg_info("%s: %zu documents already archived by an "
 			    "earlier run; deleting them", pk->dirs.staging_path,
 			    ndone);
-			if (delete_documents(pk, done, ndone) < 0)
-				rc = EXIT_FAIL;
+			rc = delete_documents(pk, done, ndone);
 		}
 	}
 	free(sids);
@@ -207,25 +247,23 @@ static int
 run(struct packer *pk)
 {
 	struct pipeline *p = &pk->pipe;
-	int rc, last;
+	int last, sig;
 
-	if ((rc = drop_archived(pk)))
-		return rc;
+	if (drop_archived(pk) < 0)
+		return -1;
 	for (;;) {
 		if (pipeline_wait_event(p, EV_CONVERTED) < 0)
-			return pipeline_wait_status(p);
+			return wait_failed(p);
 		last = (int)atomic_load(&p->sh->handoff_eos);
-		rc = pack_staged(pk);
-		if (rc)
-			return rc;
+		if (pack_staged(pk) < 0)
+			return -1;
 		if (event_clear(&p->ev[EV_CONVERTED]) < 0 ||
-		    event_set(&p->ev[EV_PACKED]) < 0) {
-			msg_warn_errno("sem %s", p->name);
-			return EXIT_FAIL;
+		    event_set(&p->ev[EV_PACKED]) < 0)
+			return fail_sys("sem %s", p->name);
+		if (last) {
+			sig = pipeline_stop_signal(p);
+			return sig ? fail_note_stop(sig) : 0;
 		}
-		if (last)
-			return pipeline_stop_signal(p) ?
-			    128 + pipeline_stop_signal(p) : 0;
 	}
 }
 
@@ -242,10 +280,9 @@ member_mtime(int64_t fallback, int64_t *out)
 		return 0;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno || *end || v < 0) {
-		msg_warn("SOURCE_DATE_EPOCH='%s' is not a count of seconds", s);
-		return -1;
-	}
+	if (errno || *end || v < 0)
+		return fail_usage("SOURCE_DATE_EPOCH='%s' is not a count of "
+		    "seconds", s);
 	*out = v;
 	return 0;
 }
@@ -264,33 +301,27 @@ summary(struct packer *pk)
 	    secs > 0 ? (double)csv / 1e6 / secs : 0.0);
 }
 
+/* The output directory (created if missing, a symlink to it followed:
+ * the user named it) and the documents' directory: --dir's, named by
+ * the user too, or the staging directory inside the output directory,
+ * reached from its descriptor and checked (outdir.h). */
 static int
-open_dirs(struct packer *pk, const char *staging)
+open_dirs(struct packer *pk, const char *pack_dir)
 {
 	pk->dirs.out_path = pk->opt->output;
-	if (make_dirs(pk->opt->output) < 0)
+	if (make_dirs(pk->opt->output) < 0 ||
+	    outdir_open(pk->opt->output, 0, &pk->dirs.out_fd) < 0)
 		return -1;
-	pk->dirs.out_fd = open(pk->opt->output, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-	if (pk->dirs.out_fd < 0) {
-		msg_warn_errno("%s", pk->opt->output);
+	if (pack_dir) {
+		pk->dirs.staging_path = pack_dir;
+		return outdir_open(pack_dir, 0, &pk->dirs.staging_fd) < 0 ?
+		    -1 : 0;
+	}
+	pk->dirs.staging_fd = staging_open_at(pk->dirs.out_fd,
+	    pk->opt->output, &pk->staging_path);
+	if (pk->dirs.staging_fd < 0)
 		return -1;
-	}
-	if (staging) {
-		pk->dirs.staging_path = staging;
-		pk->dirs.staging_fd = open(staging, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
-		if (pk->dirs.staging_fd < 0) {
-			msg_warn_errno("%s", staging);
-			return -1;
-		}
-	} else {
-		pk->dirs.staging_fd = staging_open(pk->opt->output,
-		    &pk->staging_path);
-		if (pk->dirs.staging_fd < 0)
-			return -1;
-		pk->dirs.staging_path = pk->staging_path;
-	}
+	pk->dirs.staging_path = pk->staging_path;
 	return 0;
 }
 
@@ -309,10 +340,10 @@ scan_archives(struct packer *pk)
 static void
 close_dirs(struct packer *pk)
 {
-	if (pk->dirs.staging_fd > 0)
-		close(pk->dirs.staging_fd);
-	if (pk->dirs.out_fd > 0)
-		close(pk->dirs.out_fd);
+	if (pk->dirs.staging_fd >= 0)
+		sys_close(pk->dirs.staging_fd);
+	if (pk->dirs.out_fd >= 0)
+		sys_close(pk->dirs.out_fd);
 	free(pk->staging_path);
 }
 
@@ -328,7 +359,7 @@ check_documents(struct packer *pk)
 
 	if (staging_list(pk->dirs.staging_fd, pk->dirs.staging_path, &sids,
 	    &n) < 0)
-		return EXIT_FAIL;
+		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		staging_doc_name(name, sizeof(name), sids[i]);
 		rc = doc_check(pk->dirs.staging_fd, pk->dirs.staging_path, name);
@@ -341,22 +372,45 @@ static int
 pack_dir(struct packer *pk)
 {
 	char owner[32];
-	int rc;
+	int rc = -1;
 
 	if (member_mtime(time(NULL), &pk->mtime) < 0)
-		return EXIT_USAGE;
+		return -1;
 	/* Not a pipeline, but the output directory is as much ours while we
 	 * write into it. */
 	snprintf(owner, sizeof(owner), "dir-%ld", (long)getpid());
-	if (open_dirs(pk, pk->opt->pack_dir) < 0 ||
-	    (pk->lock_fd = outlock_take(pk->opt->output, owner)) < 0 ||
-	    scan_archives(pk) < 0)
-		rc = EXIT_FAIL;
-	else if ((rc = check_documents(pk)) == 0)
+	if (open_dirs(pk, pk->opt->pack_dir) == 0 &&
+	    (pk->lock_fd = outlock_take_at(pk->dirs.out_fd, pk->opt->output,
+	    owner)) >= 0 &&
+	    scan_archives(pk) == 0 && check_documents(pk) == 0)
 		rc = pack_staged(pk);
-	outlock_release(pk->lock_fd, pk->opt->output, rc == 0);
+	if (outlock_release_at(pk->lock_fd, pk->dirs.out_fd, pk->opt->output,
+	    rc == 0) < 0)
+		rc = -1;
 	close_dirs(pk);
 	return rc;
+}
+
+/* After a pipeline run: staging goes if the run is over (done, or
+ * stopped in order), the lock too; -1 if either could not be removed. */
+static int
+finish(struct packer *pk, int rc)
+{
+	int over = rc == 0 || fail_kind() == FAIL_STOP, ok = 0;
+
+	if (over) {
+		/* Staging is empty now: leave only archives behind. */
+		if (pk->dirs.staging_fd >= 0 && staging_remove(pk->dirs.out_fd,
+		    pk->dirs.staging_fd, pk->dirs.staging_path, rc == 0) < 0)
+			ok = -1;
+		summary(pk);
+	}
+	pipeline_detach(&pk->pipe, over, rc < 0 && fail_kind() != FAIL_STOP &&
+	    fail_kind() != FAIL_USAGE);
+	if (outlock_release_at(pk->lock_fd, pk->dirs.out_fd, pk->opt->output,
+	    over) < 0)
+		ok = -1;
+	return ok;
 }
 
 int
@@ -376,35 +430,27 @@ main(int argc, char **argv)
 	pk.dirs.out_fd = pk.dirs.staging_fd = -1;
 	pk.lock_fd = -1;
 	if (opt.pack_dir)
-		return pack_dir(&pk);
-	if (!opt.name) {
-		msg_warn("--name is required when a stage runs alone "
-		    "(the csvpack launcher picks one)");
-		return EXIT_USAGE;
-	}
-	if (signals_install() < 0) {
-		msg_warn_errno("sigaction");
-		return EXIT_FAIL;
-	}
-	pk.lock_fd = -1;
+		return exit_status(pack_dir(&pk));
+	if (!opt.name)
+		return exit_status(fail_usage("--name is required when a stage "
+		    "runs alone (the csvpack launcher picks one)"));
+	if (signals_install() < 0)
+		return exit_status(fail_sys("sigaction"));
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
-	if ((rc = pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
-	    STAGE_PACKER)) != 0)
-		return rc;
+	if (legacy(pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
+	    STAGE_PACKER)) < 0)
+		return exit_status(-1);
 	pk.attached = 1;
 	pipeline_set_attach_timeout(&pk.pipe, opt.attach_timeout);
-	if (make_dirs(opt.output) < 0)
-		rc = EXIT_FAIL;
-	else if ((rc = pipeline_agree(&pk.pipe, opt.output, opt.batch)))
-		; /* said why */
-	else if (open_dirs(&pk, NULL) < 0 ||
-	    (pk.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
-	    scan_archives(&pk) < 0)
-		rc = EXIT_FAIL;
-	else if (member_mtime(pk.pipe.sh->started, &pk.mtime) < 0)
-		rc = EXIT_USAGE;
-	else {
+	rc = -1;
+	if (make_dirs(opt.output) == 0 &&
+	    legacy(pipeline_agree(&pk.pipe, opt.output, opt.batch)) == 0 &&
+	    open_dirs(&pk, NULL) == 0 &&
+	    (pk.lock_fd = outlock_take_at(pk.dirs.out_fd, opt.output,
+	    opt.name)) >= 0 &&
+	    scan_archives(&pk) == 0 &&
+	    member_mtime(pk.pipe.sh->started, &pk.mtime) == 0) {
 		pk.show_progress = !opt.quiet &&
 		    (opt.progress || isatty(STDERR_FILENO));
 		if (pk.show_progress)
@@ -412,15 +458,8 @@ main(int argc, char **argv)
 		rc = run(&pk);
 		progress_stop(&pk.progress);
 	}
-	if (rc == 0 || rc > 128) {
-		/* Staging is empty now: leave only archives behind. */
-		if (unlinkat(pk.dirs.out_fd, STAGING_DIR, AT_REMOVEDIR) < 0 &&
-		    errno != ENOENT)
-			msg_warn_errno("%s", pk.dirs.staging_path);
-		summary(&pk);
-	}
-	pipeline_detach(&pk.pipe, rc == 0 || rc > 128, rc != 0 && rc < 128);
-	outlock_release(pk.lock_fd, opt.output, rc == 0 || rc > 128);
+	if (finish(&pk, rc) < 0 && rc == 0)
+		rc = -1;
 	close_dirs(&pk);
-	return rc;
+	return exit_status(rc);
 }

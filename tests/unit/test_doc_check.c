@@ -5,10 +5,10 @@
  * A document as the converter writes it passes; so does one with a text
  * node over libxml2's default 10 MB limit (a field may be that large).
  * Every prefix of a document that stops before its root element closes
- * fails with EXIT_DATA - a copy cut short at any byte must never be
- * archived - and so do an empty file, text after a closing tag and an
- * undefined entity. A missing file is EXIT_FAIL (an I/O error, not bad
- * data). Files live in a temporary directory named with the test's pid;
+ * fails as bad data (-1, FAIL_DATA) - a copy cut short at any byte must
+ * never be archived - and so do an empty file, text after a closing tag
+ * and an undefined entity. A missing file, and a symlink, are FAIL_SYS
+ * (an I/O error or a refusal, not bad data). Files live in a temporary directory named with the test's pid;
  * the teardown removes it.
  */
 #include <sys/stat.h>
@@ -21,6 +21,7 @@
 
 #include "suites.h"
 #include "doc_check.h"
+#include "fail.h"
 #include "msg.h"
 
 static char dir[64];
@@ -65,10 +66,23 @@ put(const char *name, const char *data, size_t len)
 	ck_assert_int_eq(close(fd), 0);
 }
 
+/* doc_check's outcome as an exit status, from the kind it recorded. */
+static int
+checked(const char *name)
+{
+	int rc;
+
+	fail_reset();
+	rc = doc_check(dir_fd, dir, name);
+	if (rc == 0)
+		return fail_kind() == FAIL_NONE ? 0 : -100;
+	return rc == -1 ? fail_exit_status() : -200;
+}
+
 START_TEST(whole_document_passes)
 {
 	put("000001.xml", doc, strlen(doc));
-	ck_assert_int_eq(doc_check(dir_fd, dir, "000001.xml"), 0);
+	ck_assert_int_eq(checked("000001.xml"), 0);
 }
 END_TEST
 
@@ -80,7 +94,7 @@ START_TEST(every_cut_short_copy_fails)
 	/* Cut anywhere before the root element closes: not a document. */
 	for (len = 0; len < end; len++) {
 		put("000002.xml", doc, len);
-		if (doc_check(dir_fd, dir, "000002.xml") != EXIT_DATA)
+		if (checked("000002.xml") != EXIT_DATA)
 			ck_abort_msg("a copy cut at byte %zu of %zu passed",
 			    len, strlen(doc));
 	}
@@ -101,7 +115,7 @@ START_TEST(bad_documents_fail)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put("000003.xml", bad[i], strlen(bad[i]));
-		ck_assert_msg(doc_check(dir_fd, dir, "000003.xml") == EXIT_DATA,
+		ck_assert_msg(checked("000003.xml") == EXIT_DATA,
 		    "passed: %s", bad[i]);
 	}
 }
@@ -109,7 +123,16 @@ END_TEST
 
 START_TEST(missing_file_is_an_io_error)
 {
-	ck_assert_int_eq(doc_check(dir_fd, dir, "000009.xml"), EXIT_FAIL);
+	ck_assert_int_eq(checked("000009.xml"), EXIT_FAIL);
+}
+END_TEST
+
+START_TEST(symlink_is_refused)
+{
+	put("000005.xml", doc, strlen(doc));
+	ck_assert_int_eq(symlinkat("000005.xml", dir_fd, "000006.xml"), 0);
+	ck_assert_int_eq(checked("000006.xml"), EXIT_FAIL);
+	ck_assert_int_eq(checked("000005.xml"), 0);
 }
 END_TEST
 
@@ -141,6 +164,7 @@ doc_check_suite(void)
 	tcase_add_test(t, every_cut_short_copy_fails);
 	tcase_add_test(t, bad_documents_fail);
 	tcase_add_test(t, missing_file_is_an_io_error);
+	tcase_add_test(t, symlink_is_refused);
 	tcase_add_test(t, huge_text_node_passes);
 	suite_add_tcase(s, t);
 	return s;
