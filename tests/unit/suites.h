@@ -12,5 +12,8 @@ Suite *names_suite(void);
 Suite *tar_suite(void);
 Suite *decode_suite(void);
 Suite *doc_check_suite(void);
+Suite *journal_suite(void);
+Suite *staging_suite(void);
+Suite *outlock_suite(void);
 
 #endif

@@ -1,0 +1,147 @@
+/*
+ * dirfix.h - a scratch output directory for the journal, staging and lock
+ * tests: /tmp/csvpack-unit-TAG-XXXXXX/out, its descriptor, files put and
+ * read there, stderr captured to check what a refusal says.  Check forks
+ * every test, so the state here is the test's own; dirfix_close() removes
+ * the tree (rm -rf, bounded by timeout).
+ */
+#ifndef CSVPACK_DIRFIX_H
+#define CSVPACK_DIRFIX_H
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "fail.h"
+
+struct dirfix {
+	char root[96];   /* the scratch tree */
+	char out[128];   /* root/out: the output directory */
+	int out_fd;
+	int saved_stderr;
+	char err_path[160];
+};
+
+static inline void
+dirfix_open(struct dirfix *f, const char *tag)
+{
+	memset(f, 0, sizeof(*f));
+	f->saved_stderr = -1;
+	snprintf(f->root, sizeof(f->root), "/tmp/csvpack-unit-%s-XXXXXX", tag);
+	ck_assert_msg(mkdtemp(f->root) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(f->out, sizeof(f->out), "%s/out", f->root);
+	ck_assert_int_eq(mkdir(f->out, 0755), 0);
+	f->out_fd = open(f->out, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(f->out_fd, 0);
+	fail_reset();
+}
+
+static inline void
+dirfix_close(struct dirfix *f)
+{
+	char cmd[256];
+
+	if (f->out_fd >= 0)
+		close(f->out_fd);
+	snprintf(cmd, sizeof(cmd), "timeout 30 rm -rf '%s'", f->root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "dirfix: could not remove %s\n", f->root);
+}
+
+/* root/rel, in a static buffer (one at a time). */
+static inline const char *
+dirfix_path(struct dirfix *f, const char *rel)
+{
+	static char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", f->root, rel);
+	return p;
+}
+
+static inline void
+put_at(int dirfd, const char *name, const char *data, mode_t mode)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	size_t len = strlen(data);
+
+	ck_assert_msg(fd >= 0, "create %s: %s", name, strerror(errno));
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(fchmodat(dirfd, name, mode, 0), 0);
+}
+
+/* The whole file (malloc'd, NUL-terminated), or NULL if missing. */
+static inline char *
+get_at(int dirfd, const char *name)
+{
+	struct stat st;
+	char *data;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW);
+
+	if (fd < 0)
+		return NULL;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	data = malloc((size_t)st.st_size + 1);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(read(fd, data, (size_t)st.st_size), st.st_size);
+	data[st.st_size] = '\0';
+	close(fd);
+	return data;
+}
+
+static inline int
+exists_at(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Captures stderr into a file until dirfix_stderr_end, which returns
+ * what was written (malloc'd). */
+static inline void
+dirfix_stderr_begin(struct dirfix *f)
+{
+	int fd;
+
+	snprintf(f->err_path, sizeof(f->err_path), "%s/stderr", f->root);
+	fd = open(f->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	f->saved_stderr = dup(STDERR_FILENO);
+	ck_assert_int_ge(f->saved_stderr, 0);
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+	close(fd);
+}
+
+static inline char *
+dirfix_stderr_end(struct dirfix *f)
+{
+	int root_fd;
+	char *text;
+
+	fflush(stderr);
+	ck_assert_int_ge(dup2(f->saved_stderr, STDERR_FILENO), 0);
+	close(f->saved_stderr);
+	f->saved_stderr = -1;
+	root_fd = open(f->root, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(root_fd, 0);
+	text = get_at(root_fd, "stderr");
+	close(root_fd);
+	ck_assert_ptr_nonnull(text);
+	fputs(text, stderr); /* still shown, as the other tests show theirs */
+	return text;
+}
+
+#define assert_has(text, part) \
+	ck_assert_msg(strstr((text), (part)) != NULL, \
+	    "expected \"%s\" in: %s", (part), (text))
+
+#endif
