@@ -115,6 +115,14 @@ fail_exit_status(void)
 	}
 }
 
+int
+fail_status_of(int rc)
+{
+	if (rc < 0 && fail_kind() == FAIL_NONE)
+		return EXIT_FAIL;
+	return fail_exit_status();
+}
+
 void
 fail_reset(void)
 {

@@ -44,6 +44,9 @@ enum fail_kind fail_kind(void);
 int fail_signal(void);
 /* 0, 1, 2, 65 or 128 + signal, from the kind recorded. */
 int fail_exit_status(void);
+/* The same after an operation that returned rc: a -1 with no kind
+ * recorded (a path that forgot to) is still a failure, EXIT_FAIL. */
+int fail_status_of(int rc);
 void fail_reset(void);
 
 #endif

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fail.h"
 #include "msg.h"
 #include "signals.h"
+#include "sysio.h"
 
 /* The byte source of every input: read(2), retried on EINTR unless a stop
  * signal came, and watched for stalls when asked. */
@@ -30,10 +32,13 @@ input_read(void *ctx, void *buf, size_t n)
 			ready = poll(&pfd, 1, in->stall_ms);
 			if (ready < 0 && errno == EINTR)
 				continue;
+			if (ready < 0)
+				return -1;
 			if (ready == 0) {
-				in->stall_status = in->on_stall(in->stall_arg);
-				if (in->stall_status)
+				if (in->on_stall(in->stall_arg) < 0) {
+					in->stall_failed = 1;
 					return errno = ECANCELED, -1;
+				}
 				continue;
 			}
 		}
@@ -44,34 +49,35 @@ input_read(void *ctx, void *buf, size_t n)
 	}
 }
 
-/* Prints the reader's error and returns the exit status it deserves. */
+/* Says what the reader's error was and records its kind; returns -1. */
 static int
 report(struct input *in, int rc)
 {
 	struct csv_reader *r = in->csv;
 
 	if (rc == CSV_EIO && csv_errno(r) == EINTR && signal_caught)
-		return 128 + signal_caught;
-	if (rc == CSV_EIO && csv_errno(r) == ECANCELED && in->stall_status)
-		return in->stall_status;
-	if (rc == CSV_EDATA) {
-		if (csv_errno(r) == EFBIG)
-			msg_data(in->name, csv_error_line(r), "%s; a larger "
-			    "--ring-size carries longer rows", csv_error(r));
-		else
-			msg_data(in->name, csv_error_line(r), "%s",
-			    csv_error(r));
-		return EXIT_DATA;
-	}
-	if (rc == CSV_EIO && csv_errno(r) == EILSEQ) {
-		msg_data(in->name, csv_error_line(r), "%s", csv_error(r));
-		return EXIT_DATA;
-	}
+		return fail_note_stop(signal_caught);
+	if (rc == CSV_EIO && csv_errno(r) == ECANCELED && in->stall_failed)
+		return -1; /* on_stall said why */
+	if (rc == CSV_EDATA && csv_errno(r) == EFBIG)
+		return fail_data(in->name, csv_error_line(r), "%s; a larger "
+		    "--ring-size carries longer rows", csv_error(r));
+	if (rc == CSV_EDATA || (rc == CSV_EIO && csv_errno(r) == EILSEQ))
+		return fail_data(in->name, csv_error_line(r), "%s",
+		    csv_error(r));
 	if (rc == CSV_ENOMEM)
-		msg_warn("%s: out of memory", in->name);
-	else
-		msg_warn("%s: read: %s", in->name, csv_error(r));
-	return EXIT_FAIL;
+		return fail_nomem(in->name);
+	errno = csv_errno(r);
+	return fail_sys("%s: read", in->name);
+}
+
+/* Marks the input failed: the reader's error is sticky, and a caller
+ * that asked again must not get the last row a second time. */
+static int
+in_fail(struct input *in, int rc)
+{
+	in->failed = 1;
+	return rc;
 }
 
 static int
@@ -120,11 +126,9 @@ open_fd(struct input *in)
 		in->fd = STDIN_FILENO;
 		return 0;
 	}
-	in->fd = open(in->name, O_RDONLY | O_CLOEXEC);
-	if (in->fd < 0) {
-		msg_warn_errno("%s", in->name);
-		return -1;
-	}
+	in->fd = sys_open(in->name, O_RDONLY | O_CLOEXEC, 0);
+	if (in->fd < 0)
+		return fail_sys("%s", in->name);
 	return 0;
 }
 
@@ -142,30 +146,24 @@ input_open(struct input *in, const char *name, const struct options *o,
 	in->ragged = o->ragged;
 	buf_init(&in->header_bytes, 0);
 	if (open_fd(in) < 0)
-		return EXIT_FAIL;
+		return -1;
 	if (o->encoding) {
-		if (decoder_open(&in->dec, o->encoding, src) < 0) {
-			msg_warn_errno("%s: iconv_open %s", name, o->encoding);
-			return EXIT_FAIL;
-		}
+		if (decoder_open(&in->dec, o->encoding, src) < 0)
+			return fail_sys("%s: iconv_open %s", name, o->encoding);
 		in->decoding = 1;
 		src.read = decoder_read;
 		src.ctx = &in->dec;
 	}
 	in->csv = csv_reader_new(src, o->delim, 1, max_row);
-	if (!in->csv) {
-		msg_warn_errno("%s", name);
-		return EXIT_FAIL;
-	}
+	if (!in->csv)
+		return fail_sys("%s", name);
 	rc = csv_read_row(in->csv, &row);
 	if (rc < 0)
 		return report(in, rc);
 	if (rc == CSV_EOF)
 		return 0; /* empty input: no header, no rows */
-	if (keep_header(in, &row) < 0) {
-		msg_warn("%s: out of memory", name);
-		return EXIT_FAIL;
-	}
+	if (keep_header(in, &row) < 0)
+		return fail_nomem(name);
 	if (o->no_header) {
 		/* Same width, empty names; the row itself is data. */
 		memset(in->header, 0, in->ncols * sizeof(*in->header));
@@ -186,6 +184,8 @@ input_next(struct input *in, const struct field **fields, uint32_t *nfields,
 
 	if (!in->csv)
 		return 0;
+	if (in->failed)
+		return -1; /* errors are sticky: never a row again */
 	if (in->have_pending) {
 		row = in->pending;
 		in->have_pending = 0;
@@ -194,19 +194,18 @@ input_next(struct input *in, const struct field **fields, uint32_t *nfields,
 		if (rc == CSV_EOF)
 			return 0;
 		if (rc < 0)
-			return report(in, rc);
+			return in_fail(in, report(in, rc));
 	}
-	if (row.nfields != in->ncols && !in->ragged) {
-		msg_data(in->name, row.line, "row has %zu field%s, the header "
-		    "has %u (--ragged pads short rows)", row.nfields,
-		    row.nfields == 1 ? "" : "s", in->ncols);
-		return EXIT_DATA;
-	}
+	if (row.nfields != in->ncols && !in->ragged)
+		return in_fail(in, fail_data(in->name, row.line, "row has %zu "
+		    "field%s, the header has %u (--ragged pads short rows)",
+		    row.nfields, row.nfields == 1 ? "" : "s", in->ncols));
 	n = row.nfields > in->ncols ? row.nfields : in->ncols;
-	if (n > UINT32_MAX || grow_row(in, n) < 0) {
-		msg_warn("%s: out of memory", in->name);
-		return EXIT_FAIL;
-	}
+	if (n > UINT32_MAX)
+		return in_fail(in, fail_data(in->name, row.line, "row has "
+		    "%zu fields", row.nfields));
+	if (grow_row(in, n) < 0)
+		return in_fail(in, fail_nomem(in->name));
 	for (i = 0; i < n; i++) {
 		in->row[i].s = i < row.nfields ? row.field[i] : empty;
 		in->row[i].len = i < row.nfields ? (uint32_t)row.len[i] : 0;
@@ -230,7 +229,7 @@ input_close(struct input *in)
 	if (in->decoding)
 		decoder_close(&in->dec);
 	if (in->fd > STDIN_FILENO)
-		close(in->fd);
+		sys_close(in->fd);
 	buf_free(&in->header_bytes);
 	free(in->header);
 	free(in->row);

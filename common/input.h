@@ -6,10 +6,12 @@
  * first row's width and leaves every name empty, which later becomes
  * fieldN), and checks each row's field count: without --ragged a mismatch
  * is bad input; with it, short rows are padded with empty fields and long
- * ones kept whole.  Errors are printed as "FILE:LINE: what".
+ * ones kept whole.  Errors are printed as "FILE:LINE: what" (bad data) or
+ * "FILE: read: why" (a failed read), and their kind recorded (fail.h).
  *
- * A read interrupted by a stop signal (signals.h) ends the input with
- * 128 + the signal; other interruptions are retried.
+ * A read interrupted by a stop signal (signals.h) ends the input as a
+ * FAIL_STOP; other interruptions are retried.  An error is for good: once
+ * input_next has returned -1 it returns -1 again, never a row.
  */
 #ifndef CSVPACK_INPUT_H
 #define CSVPACK_INPUT_H
@@ -38,19 +40,20 @@ struct input {
 	int have_pending;     /* --no-header: the first row is held back */
 	struct csv_row pending;
 	/* A stream that stalls stall_ms (0: never mind) calls on_stall(arg),
-	 * which returns 0 or an exit status that ends the input. */
+	 * which returns 0, or -1 (having said why) to end the input. */
 	int stall_ms;
 	int (*on_stall)(void *arg);
 	void *stall_arg;
-	int stall_status;
+	int stall_failed;
+	int failed;           /* input_next returned -1 */
 };
 
 /* Opens name and reads its header.  max_row bounds one row's bytes.
- * Returns 0, or an exit status (EXIT_FAIL, EXIT_DATA) after printing. */
+ * Returns 0, or -1 after saying why (fail.h has the kind). */
 int input_open(struct input *in, const char *name, const struct options *o,
     size_t max_row);
-/* The next data row.  Returns 1, 0 at the end, or an exit status (> 1)
- * after printing. */
+/* The next data row: returns 1 (a row), 0 (the end) or -1 (an error,
+ * said and recorded; fail.h). */
 int input_next(struct input *in, const struct field **fields,
     uint32_t *nfields, uint64_t *line);
 uint64_t input_bytes(const struct input *in);

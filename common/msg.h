@@ -18,6 +18,10 @@ enum exit_status {
 	EXIT_FAIL = 1,   /* I/O, a stage died, out of memory */
 	EXIT_USAGE = 2,  /* bad command line */
 	EXIT_DATA = 65,  /* bad input data (sysexits EX_DATAERR) */
+	/* Between the producer and the launcher only: an input could not be
+	 * read; the rows before it are in the ring, END sent, so the other
+	 * stages finish them.  The launcher then exits EXIT_FAIL. */
+	EXIT_FAIL_ORDERLY = 3,
 };
 
 void msg_init(const char *argv0);

@@ -32,7 +32,7 @@ enum record_type {
 };
 
 enum end_flags {
-	END_DATA_ERROR = 1, /* the producer stopped on bad input */
+	END_INPUT_FAILED = 1, /* an input was bad or unreadable: it stops here */
 };
 
 /* A field as the converter sees it: bytes and length, NUL-terminated. */

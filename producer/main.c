@@ -6,8 +6,10 @@
  * A chunk also ends before it would outgrow what one ring record may carry,
  * so a wide table makes smaller documents rather than an overflow.  A full
  * ring blocks the push: that is the back-pressure that keeps memory flat.
- * On bad input, the rows before it are still pushed and the END record
- * says the stream stopped early; the exit status is 65.
+ * On bad input, or when an input cannot be read (EIO), the rows before it
+ * are still pushed and the END record says the stream stopped early: the
+ * other stages convert and pack them, and the exit status is 65 (bad data)
+ * or 1 (a read failed).
  *
  * Documents are numbered after the highest sid the output directory's
  * journal and staging know, so sids never repeat in one directory.  With
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fail.h"
 #include "input.h"
 #include "journal.h"
 #include "msg.h"
@@ -45,23 +48,25 @@ struct producer {
 	uint64_t max_record;
 	struct coverage done; /* --resume: rows archived or staged */
 	uint64_t skipped;
+	int input_failed;    /* the input ended the run: its rows are sent */
+	int push_failed;     /* the ring did */
+	int ended;           /* the END record went */
 };
 
-/* Status of a failed push, printed. */
+/* Records why a push failed (a peer's death was said when seen). */
 static int
 push_failed(struct producer *pr, int rc)
 {
 	int sig;
 
 	if (rc == RING_STOPPED && pr->pipe.peer_died)
-		return EXIT_FAIL;
+		return fail_note(FAIL_PEER);
 	if (rc == RING_STOPPED && (sig = pipeline_stop_signal(&pr->pipe)))
-		return 128 + sig;
+		return fail_note_stop(sig);
 	if (rc == RING_ERROR)
-		msg_warn_errno("ring");
-	else
-		msg_warn("ring: cannot push a record (status %d)", rc);
-	return EXIT_FAIL;
+		return fail_sys("ring %s", pr->pipe.shm_name);
+	msg_warn("ring: cannot push a record (status %d)", rc);
+	return fail_note(FAIL_SYS);
 }
 
 static int
@@ -73,8 +78,10 @@ flush_chunk(struct producer *pr)
 		return 0;
 	chunk_finish(&pr->chunk, pr->nrows);
 	rc = pipeline_push(&pr->pipe, REC_CHUNK, pr->chunk.data, pr->chunk.len);
-	if (rc != RING_OK)
+	if (rc != RING_OK) {
+		pr->push_failed = 1;
 		return push_failed(pr, rc);
+	}
 	atomic_fetch_add(&pr->pipe.sh->count.rows, pr->nrows);
 	pr->sid++;
 	pr->nrows = 0;
@@ -86,23 +93,21 @@ add_row(struct producer *pr, struct input *in, const struct field *f,
     uint32_t n, uint64_t line, uint64_t row)
 {
 	size_t size = chunk_row_size(f, n);
-	int rc;
 
 	if (pr->nrows > 0 && (pr->nrows >= pr->opt->rows ||
 	    pr->chunk.len + size > pr->max_record || row != pr->next_row) &&
-	    (rc = flush_chunk(pr)))
-		return rc;
+	    flush_chunk(pr) < 0)
+		return -1;
 	if (pr->nrows == 0 && chunk_begin(&pr->chunk, pr->sid, row, in->name,
 	    in->header, in->ncols) < 0)
-		goto nomem;
-	if (pr->chunk.len + size > pr->max_record) {
-		msg_data(in->name, line, "row and header take %zu bytes, more "
-		    "than one ring record carries (%llu); raise --ring-size",
-		    pr->chunk.len + size, (unsigned long long)pr->max_record);
-		return EXIT_DATA;
-	}
+		return fail_nomem(in->name);
+	if (pr->chunk.len + size > pr->max_record)
+		return fail_data(in->name, line, "row and header take %zu "
+		    "bytes, more than one ring record carries (%llu); raise "
+		    "--ring-size", pr->chunk.len + size,
+		    (unsigned long long)pr->max_record);
 	if (chunk_add_row(&pr->chunk, line, f, n) < 0)
-		goto nomem;
+		return fail_nomem(in->name);
 	pr->nrows++;
 	pr->next_row = row + 1;
 	/* A full document goes now, not when the next row comes: on a slow
@@ -110,9 +115,6 @@ add_row(struct producer *pr, struct input *in, const struct field *f,
 	if (pr->nrows >= pr->opt->rows)
 		return flush_chunk(pr);
 	return 0;
-nomem:
-	msg_warn("%s: out of memory", in->name);
-	return EXIT_FAIL;
 }
 
 /* Adds what the input read since the last call to the shared counter. */
@@ -131,7 +133,9 @@ stall_flush(void *arg)
 	return flush_chunk(arg);
 }
 
-/* Pushes every row of one input.  Returns 0 or an exit status. */
+/* Pushes every row of one input.  Returns 0, or -1 (said, recorded).
+ * When the input itself failed (bad data, a read error, a stop signal
+ * cutting a read short) the rows before it are pushed first. */
 static int
 produce_input(struct producer *pr, const char *name)
 {
@@ -144,6 +148,7 @@ produce_input(struct producer *pr, const char *name)
 	int rc;
 
 	rc = input_open(&in, name, pr->opt, pr->max_record);
+	pr->input_failed = rc < 0;
 	atomic_fetch_add(&pr->pipe.sh->count.inputs, 1);
 	if (pr->opt->flush_after > 0) {
 		/* A slow stream: send what has come, rather than wait for
@@ -155,17 +160,24 @@ produce_input(struct producer *pr, const char *name)
 	}
 	while (rc == 0) {
 		if (pipeline_stop_signal(&pr->pipe)) {
-			rc = 128 + pipeline_stop_signal(&pr->pipe);
+			rc = fail_note_stop(pipeline_stop_signal(&pr->pipe));
+			pr->input_failed = 1; /* ends like a cut read */
 			break;
 		}
 		rc = input_next(&in, &f, &n, &line);
 		if (rc == 0)
 			break;
-		if (rc == 1 && covered(done, ++row, &cursor)) {
+		if (rc < 0) {
+			pr->input_failed = 1;
+			break;
+		}
+		if (covered(done, ++row, &cursor)) {
 			pr->skipped++;
 			rc = 0;
-		} else if (rc == 1) {
+		} else {
 			rc = add_row(pr, &in, f, n, line, row);
+			/* A row too big for the ring is the input's fault. */
+			pr->input_failed = rc < 0 && !pr->push_failed;
 		}
 		/* The shared counter is for `csvpack status`: not every row
 		 * needs to touch its cache line. */
@@ -173,11 +185,10 @@ produce_input(struct producer *pr, const char *name)
 			counted = count_bytes(pr, &in, counted);
 	}
 	count_bytes(pr, &in, counted);
-	/* The rows before a failure are good: send them on. */
-	if (rc == 0 || rc == EXIT_DATA || rc > 128) {
-		int frc = flush_chunk(pr);
-		if (frc && rc == 0)
-			rc = frc;
+	/* The rows before a failure of the input are good: send them on. */
+	if ((rc == 0 || pr->input_failed) && flush_chunk(pr) < 0) {
+		pr->input_failed = 0;
+		rc = -1;
 	}
 	input_close(&in);
 	return rc;
@@ -188,7 +199,10 @@ push_end(struct producer *pr, uint32_t flags)
 {
 	int rc = pipeline_push(&pr->pipe, REC_END, &flags, sizeof(flags));
 
-	return rc == RING_OK ? 0 : push_failed(pr, rc);
+	if (rc == RING_OK)
+		return 0;
+	pr->push_failed = 1;
+	return push_failed(pr, rc);
 }
 
 /* The inputs' total size, for the progress line's ETA: known when every
@@ -217,17 +231,19 @@ run(struct producer *pr)
 	static char *stdin_only[] = { "-" };
 	char **inputs = pr->opt->ninputs ? pr->opt->inputs : stdin_only;
 	int i, n = pr->opt->ninputs ? pr->opt->ninputs : 1;
-	int rc = 0, erc;
+	int rc = 0;
 
 	atomic_store(&pr->pipe.sh->count.input_total, input_total(pr->opt));
 	for (i = 0; i < n && rc == 0; i++)
 		rc = produce_input(pr, inputs[i]);
-	if (rc == 0 || rc == EXIT_DATA) {
-		/* Still interruptible: a stopped converter reads no more,
-		 * and needs no END (the shared stop flag tells it). */
-		erc = push_end(pr, rc == EXIT_DATA ? END_DATA_ERROR : 0);
-		if (erc)
-			rc = erc;
+	/* A stop needs no END: the shared stop flag tells the converter,
+	 * and it reads no more.  Still interruptible. */
+	if (rc == 0 || (pr->input_failed && fail_kind() != FAIL_STOP)) {
+		if (push_end(pr, rc == 0 ? 0 : END_INPUT_FAILED) < 0) {
+			pr->input_failed = 0;
+			return -1;
+		}
+		pr->ended = 1;
 	}
 	return rc;
 }
@@ -312,6 +328,33 @@ status(const struct options *o)
 	}
 }
 
+/* How the producer ends, for the others: an input that failed (bad or
+ * unreadable) ended the stream in order, END sent, so they finish its
+ * rows; anything else that failed broke the pipeline. */
+static void
+leave(struct producer *pr, int rc)
+{
+	enum fail_kind k = fail_kind();
+	int in_order = rc == 0 || k == FAIL_STOP ||
+	    (pr->input_failed && pr->ended);
+
+	pipeline_detach(&pr->pipe, in_order, !in_order);
+}
+
+/* Exit status.  Under the launcher an input that could not be read ends
+ * with EXIT_FAIL_ORDERLY: the launcher lets the other stages finish its
+ * rows, then exits 1 (by hand, the producer exits 1 itself). */
+static int
+exit_status(const struct producer *pr, int rc)
+{
+	int status = fail_status_of(rc);
+
+	if (status == EXIT_FAIL && pr->input_failed && pr->ended &&
+	    getenv("CSVPACK_LAUNCHER_PID"))
+		return EXIT_FAIL_ORDERLY;
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -347,36 +390,36 @@ main(int argc, char **argv)
 	memset(&pr, 0, sizeof(pr));
 	pr.opt = &opt;
 	if (coverage_load(opt.output, &pr.done) < 0)
-		return EXIT_FAIL;
+		return fail_status_of(-1);
 	pr.sid = pr.done.max_sid + 1;
 	if (!opt.resume)
 		coverage_free(&pr.done); /* only the numbering was wanted */
-	if ((rc = pipeline_attach(&pr.pipe, opt.name, opt.ring_size,
-	    STAGE_PRODUCER)) != 0)
-		return rc;
+	if (pipeline_attach(&pr.pipe, opt.name, opt.ring_size,
+	    STAGE_PRODUCER) < 0) {
+		coverage_free(&pr.done);
+		return fail_status_of(-1);
+	}
 	pr.pipe.interruptible = 1;
 	pipeline_set_attach_timeout(&pr.pipe, opt.attach_timeout);
 	pr.max_record = ring_max_payload(&pr.pipe.ring);
 	buf_init(&pr.chunk, 0);
-	if (make_dirs(opt.output) < 0)
-		rc = EXIT_FAIL;
-	else if ((rc = pipeline_agree(&pr.pipe, opt.output, 0)) == 0)
-		rc = run(&pr);
+	if (make_dirs(opt.output) < 0 ||
+	    pipeline_agree(&pr.pipe, opt.output, 0) < 0 || run(&pr) < 0)
+		rc = -1;
 	/* A signal that cut a read short must reach the other stages (by
 	 * hand, nobody else tells them); they wind down in order. */
-	if (rc > 128)
+	if (fail_kind() == FAIL_STOP)
 		pipeline_stop_signal(&pr.pipe);
 	/* Started by hand, the others may not have come yet: the rows in
 	 * the ring are theirs, and the pipeline's objects must not outlive
 	 * a converter that never comes. */
-	if ((rc == 0 || rc == EXIT_DATA) && pipeline_wait_attached(&pr.pipe) < 0)
-		rc = pipeline_wait_status(&pr.pipe);
+	if ((rc == 0 || pr.ended) && pipeline_wait_attached(&pr.pipe) < 0)
+		rc = pipeline_wait_failed(&pr.pipe);
 	if (pr.skipped)
 		msg_info("--resume: skipped %llu rows already archived or staged",
 		    (unsigned long long)pr.skipped);
 	buf_free(&pr.chunk);
 	coverage_free(&pr.done);
-	pipeline_detach(&pr.pipe, rc == 0 || rc == EXIT_DATA || rc > 128,
-	    rc == EXIT_FAIL);
-	return rc;
+	leave(&pr, rc);
+	return exit_status(&pr, rc);
 }
