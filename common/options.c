@@ -252,15 +252,27 @@ defaults(struct options *o)
 	o->attach_timeout = 60;
 }
 
-/* Rounds a ring size up to a power of two, at least 64 KiB. */
+#define RING_SIZE_MIN (UINT64_C(64) << 10)
+#define RING_SIZE_MAX (UINT64_C(1) << 40)
+
+/* Rounds a ring size (RING_SIZE_MIN..MAX) up to a power of two. */
 static uint64_t
 ring_round(uint64_t v)
 {
-	uint64_t p = UINT64_C(64) << 10;
+	uint64_t p = RING_SIZE_MIN;
 
-	while (p < v && p < (UINT64_C(1) << 40))
+	while (p < v && p < RING_SIZE_MAX)
 		p <<= 1;
 	return p;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
 }
 
 /* One option; returns 0, EXIT_USAGE or -1 (help/version done). */
@@ -312,9 +324,13 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 		break;
 	case OPT_DIR: o->pack_dir = arg; break;
 	case OPT_PREFIX:
-		if (!*arg || strchr(arg, '/') || strlen(arg) > 200)
+		/* An archive's path is one line of stdout: no control
+		 * characters (a newline would split it), no '/'. */
+		if (!*arg || strchr(arg, '/') || strlen(arg) > 200 ||
+		    has_control(arg))
 			return usage_error("--prefix: '%s' must be a name of "
-			    "1-200 bytes without '/'", arg);
+			    "1-200 bytes without '/' or control characters",
+			    arg);
 		o->prefix = arg;
 		break;
 	case OPT_ENCODING:
@@ -340,10 +356,12 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 		break;
 	}
 	case OPT_RING_SIZE:
-		if (parse_size(arg, &v) < 0 || v < 4096 ||
-		    v > (UINT64_C(1) << 40))
+		if (parse_size(arg, &v) < 0 || v > RING_SIZE_MAX)
 			return usage_error("--ring-size: '%s' is not a size "
-			    "4K-1T (suffixes K, M, G)", arg);
+			    "64K-1T (suffixes K, M, G)", arg);
+		if (v < RING_SIZE_MIN)
+			return usage_error("--ring-size: '%s' is below the "
+			    "minimum, 64K", arg);
 		o->ring_size = ring_round(v);
 		break;
 	case 'h':

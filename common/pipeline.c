@@ -15,9 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fail.h"
 #include "msg.h"
 #include "proc.h"
 #include "signals.h"
+#include "sysio.h"
 
 #define HEADER_SIZE 4096u
 #define ATTACH_WAIT_MS 5000
@@ -27,7 +29,7 @@ static const char *const ev_suffix[EV_COUNT] = {
 };
 
 static int map_segment(struct pipeline *p, int fd, size_t len);
-static void note_launcher(void);
+static int note_launcher(void);
 static int live_stage(const struct pipeline_shared *sh, int *died);
 
 _Static_assert(sizeof(struct pipeline_shared) <= HEADER_SIZE,
@@ -80,6 +82,64 @@ shm_path(char *buf, size_t size, const char *shm_name)
 	snprintf(buf, size, "/dev/shm%s", shm_name);
 }
 
+/* Where sem_open keeps ev_name ("/csvpack-UID-NAME.data") on Linux. */
+static void
+sem_path(char *buf, size_t size, const char *ev_name)
+{
+	snprintf(buf, size, "/dev/shm/sem.%s", ev_name + 1);
+}
+
+/* May the IPC object at path be used or removed?  1: it is ours (a
+ * regular file of this user, closed to others); 0: it is not there; -1:
+ * it is someone else's, or not a shared-memory object at all, and is
+ * left alone (said, with --name as the way round it).  /dev/shm is
+ * sticky, so a name found ours stays ours: no one else can replace it. */
+static int
+ipc_ours(const char *path, const char *name, int quiet)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : fail_sys("%s", path);
+	if (S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    (st.st_mode & 077) == 0)
+		return 1;
+	if (quiet)
+		return -1;
+	if (!S_ISREG(st.st_mode))
+		msg_warn("%s is not a shared-memory object (mode %06o); not "
+		    "used, not removed: give the pipeline another --name than "
+		    "%s", path, (unsigned)st.st_mode, name);
+	else if (st.st_uid != geteuid())
+		msg_warn("%s belongs to uid %lu, not to this user (uid %lu); "
+		    "not used, not removed: give the pipeline another --name "
+		    "than %s", path, (unsigned long)st.st_uid,
+		    (unsigned long)geteuid(), name);
+	else
+		msg_warn("%s is open to other users (mode %04o); not used, "
+		    "not removed: give the pipeline another --name than %s",
+		    path, (unsigned)(st.st_mode & 07777), name);
+	return fail_note(FAIL_SYS);
+}
+
+static int
+segment_ours(const struct pipeline *p, int quiet)
+{
+	char path[sizeof(p->shm_name) + 16];
+
+	shm_path(path, sizeof(path), p->shm_name);
+	return ipc_ours(path, p->name, quiet);
+}
+
+static int
+event_ours(const struct pipeline *p, int i, int quiet)
+{
+	char path[sizeof(p->ev_name[i]) + 16];
+
+	sem_path(path, sizeof(path), p->ev_name[i]);
+	return ipc_ours(path, p->name, quiet);
+}
+
 /* How long a segment with no creator signed counts as being set up. */
 #define SETUP_GRACE_S 10
 
@@ -128,6 +188,8 @@ cleanup_one(const char *name, int spare_starting)
 
 	memset(&p, 0, sizeof(p));
 	make_names(&p, name);
+	if (segment_ours(&p, 0) < 0)
+		return -1;
 	fd = shm_open(p.shm_name, O_RDWR, 0);
 	if (fd >= 0 && fstat(fd, &st) < 0) {
 		close(fd);
@@ -234,10 +296,13 @@ pipeline_remove(const char *name)
 
 	make_names(&p, name);
 	/* The segment's name last: whoever creates it anew (O_EXCL) must
-	 * not see semaphores of ours, nor have its own removed by us. */
+	 * not see semaphores of ours, nor have its own removed by us.  What
+	 * is not ours stays. */
 	for (i = 0; i < EV_COUNT; i++)
-		removed += event_unlink(p.ev_name[i]) == 0;
-	removed += shm_unlink(p.shm_name) == 0;
+		if (event_ours(&p, i, 0) == 1)
+			removed += event_unlink(p.ev_name[i]) == 0;
+	if (segment_ours(&p, 0) == 1)
+		removed += shm_unlink(p.shm_name) == 0;
 	return removed;
 }
 
@@ -246,35 +311,54 @@ map_segment(struct pipeline *p, int fd, size_t len)
 {
 	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
-	if (m == MAP_FAILED) {
-		msg_warn_errno("%s: mmap", p->shm_name);
-		return -1;
-	}
+	if (m == MAP_FAILED)
+		return fail_sys("%s: mmap", p->shm_name);
 	p->sh = m;
 	p->map_len = len;
 	return 0;
 }
 
+/* Creates event i anew; a semaphore of ours already there is a leftover
+ * of a run whose segment is gone (the creator holds the segment's name,
+ * made O_EXCL), and is replaced. */
+static int
+create_event(struct pipeline *p, int i)
+{
+	if (event_open(&p->ev[i], p->ev_name[i], 1) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return fail_sys("sem_open %s", p->ev_name[i]);
+	if (event_ours(p, i, 0) < 0)
+		return -1;
+	if (event_unlink(p->ev_name[i]) < 0 && errno != ENOENT)
+		return fail_sys("sem_unlink %s", p->ev_name[i]);
+	if (event_open(&p->ev[i], p->ev_name[i], 1) < 0)
+		return fail_sys("sem_open %s", p->ev_name[i]);
+	return 0;
+}
+
+/* Opens (create: makes) the four events.  Returns 0, 1 when joining a
+ * dead run's segment that another stage is replacing right now (try
+ * again), or -1. */
 static int
 open_events(struct pipeline *p, int create)
 {
-	int i;
+	int i, ours;
 
 	for (i = 0; i < EV_COUNT; i++) {
-		/* The creator made the segment with O_EXCL, so it owns the
-		 * name: a semaphore already there is a leftover of a run
-		 * whose segment is gone, and is replaced. */
-		if (create && event_open(&p->ev[i], p->ev_name[i], 1) < 0 &&
-		    errno == EEXIST)
-			event_unlink(p->ev_name[i]);
-		if (!p->ev[i].sem &&
-		    event_open(&p->ev[i], p->ev_name[i], create) < 0) {
-			/* Joining a dead run's segment that another stage is
-			 * replacing right now: try again. */
-			if (!create && errno == ENOENT)
-				return 1;
-			msg_warn_errno("sem_open %s", p->ev_name[i]);
+		if (create) {
+			if (create_event(p, i) < 0)
+				return -1;
+			continue;
+		}
+		if ((ours = event_ours(p, i, 0)) < 0)
 			return -1;
+		if (ours == 0)
+			return 1;
+		if (event_open(&p->ev[i], p->ev_name[i], 0) < 0) {
+			if (errno == ENOENT)
+				return 1;
+			return fail_sys("sem_open %s", p->ev_name[i]);
 		}
 	}
 	return 0;
@@ -288,11 +372,13 @@ sign_creator(struct pipeline *p, int fd)
 	struct pipeline_shared *sh;
 
 	sh = mmap(NULL, HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (sh == MAP_FAILED) {
-		msg_warn_errno("%s: mmap", p->shm_name);
-		return -1;
-	}
+	if (sh == MAP_FAILED)
+		return fail_sys("%s: mmap", p->shm_name);
 	sh->creator_start = proc_start_time(getpid());
+	if (!sh->creator_start) {
+		munmap(sh, HEADER_SIZE);
+		return fail_sys("/proc/%ld/stat", (long)getpid());
+	}
 	atomic_store(&sh->creator_pid, (int32_t)getpid());
 	munmap(sh, HEADER_SIZE);
 	return 0;
@@ -304,21 +390,19 @@ create_segment(struct pipeline *p, int fd, uint64_t ring_size)
 	struct pipeline_shared *sh;
 	struct timespec ts;
 
-	if (ftruncate(fd, (off_t)(HEADER_SIZE + ring_size)) < 0) {
-		msg_warn_errno("%s: ftruncate to %llu bytes", p->shm_name,
+	if (sys_ftruncate(fd, (off_t)(HEADER_SIZE + ring_size)) < 0)
+		return fail_sys("%s: ftruncate to %llu bytes", p->shm_name,
 		    (unsigned long long)(HEADER_SIZE + ring_size));
-		return -1;
-	}
 	if (sign_creator(p, fd) < 0)
 		return -1;
 	/* Reserve the pages now: a /dev/shm too small for the ring is an
 	 * error here, not a SIGBUS at the first touch of a page. */
-	if ((errno = posix_fallocate(fd, 0,
-	    (off_t)(HEADER_SIZE + ring_size))) != 0) {
-		msg_warn_errno("%s: %llu bytes of shared memory (--ring-size)",
+	while ((errno = posix_fallocate(fd, 0,
+	    (off_t)(HEADER_SIZE + ring_size))) == EINTR)
+		;
+	if (errno != 0)
+		return fail_sys("%s: %llu bytes of shared memory (--ring-size)",
 		    p->shm_name, (unsigned long long)(HEADER_SIZE + ring_size));
-		return -1;
-	}
 	if (map_segment(p, fd, HEADER_SIZE + ring_size) < 0)
 		return -1;
 	if (open_events(p, 1) < 0)
@@ -329,15 +413,14 @@ create_segment(struct pipeline *p, int fd, uint64_t ring_size)
 	sh->header_size = HEADER_SIZE;
 	sh->capacity = ring_size;
 	sh->owner_uid = (uint32_t)getuid();
-	clock_gettime(CLOCK_REALTIME, &ts);
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return fail_sys("clock_gettime");
 	sh->started = ts.tv_sec;
 	sh->started_ms = now_ms();
 	if (ring_bind(&p->ring, &sh->ring, (char *)sh + HEADER_SIZE, ring_size,
-	    1) < 0) {
-		msg_warn("ring size %llu is not a power of two >= 4096",
+	    1) < 0)
+		return fail_usage("ring size %llu is not a power of two >= 4096",
 		    (unsigned long long)ring_size);
-		return -1;
-	}
 	atomic_store(&sh->ready, 1);
 	return 0;
 }
@@ -354,10 +437,8 @@ join_segment(struct pipeline *p, int fd)
 	size_t len;
 
 	for (;;) {
-		if (fstat(fd, &st) < 0) {
-			msg_warn_errno("%s: fstat", p->shm_name);
-			return -1;
-		}
+		if (fstat(fd, &st) < 0)
+			return fail_sys("%s: fstat", p->shm_name);
 		if ((size_t)st.st_size >= HEADER_SIZE) {
 			if (!p->sh && map_segment(p, fd, HEADER_SIZE) < 0)
 				return -1;
@@ -367,8 +448,7 @@ join_segment(struct pipeline *p, int fd)
 		if (signal_caught) {
 			msg_warn("stopping: pipeline %s was still being set up",
 			    p->name);
-			errno = EINTR;
-			return -1;
+			return fail_note_stop(signal_caught);
 		}
 		/* Not ready: half-made if its creator is gone. */
 		if (creator_gone(p->sh, st.st_mtime, now_ms() > deadline))
@@ -378,7 +458,7 @@ join_segment(struct pipeline *p, int fd)
 			    "of pipeline %s runs, remove it with: csvpack "
 			    "--cleanup %s", p->shm_name, ATTACH_WAIT_MS,
 			    p->name, p->name);
-			return -1;
+			return fail_note(FAIL_SYS);
 		}
 		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
 	}
@@ -387,9 +467,9 @@ join_segment(struct pipeline *p, int fd)
 	if (sh->magic != PIPELINE_MAGIC || sh->version != PIPELINE_VERSION ||
 	    sh->header_size != HEADER_SIZE || sh->owner_uid != getuid() ||
 	    st.st_uid != getuid() || (uint64_t)st.st_size != len) {
-		msg_warn("%s: not a csvpack pipeline of this version and user",
-		    p->shm_name);
-		return -1;
+		msg_warn("%s: not a csvpack pipeline of this version and user "
+		    "(another --name avoids it)", p->shm_name);
+		return fail_note(FAIL_SYS);
 	}
 	munmap(p->sh, p->map_len);
 	p->sh = NULL;
@@ -398,7 +478,7 @@ join_segment(struct pipeline *p, int fd)
 	if (ring_bind(&p->ring, &p->sh->ring, (char *)p->sh + HEADER_SIZE,
 	    p->sh->capacity, 0) < 0) {
 		msg_warn("%s: bad ring size", p->shm_name);
-		return -1;
+		return fail_note(FAIL_SYS);
 	}
 	return open_events(p, 0);
 }
@@ -409,14 +489,23 @@ register_stage(struct pipeline *p)
 {
 	struct stage_slot *slot = &p->sh->stage[p->self];
 	pid_t pid = (pid_t)atomic_load(&slot->pid);
+	uint64_t start;
+	int alive;
 
-	if (pid && atomic_load(&slot->state) == STAGE_RUNNING &&
-	    proc_alive(pid, atomic_load(&slot->start_time))) {
-		msg_warn("pipeline %s already has a %s (pid %ld)", p->name,
-		    stage_name(p->self), (long)pid);
-		return -1;
+	if (pid && atomic_load(&slot->state) == STAGE_RUNNING) {
+		alive = proc_alive(pid, atomic_load(&slot->start_time));
+		if (alive < 0)
+			return fail_sys("/proc/%ld/stat", (long)pid);
+		if (alive) {
+			msg_warn("pipeline %s already has a %s (pid %ld)",
+			    p->name, stage_name(p->self), (long)pid);
+			return fail_note(FAIL_SYS);
+		}
 	}
-	atomic_store(&slot->start_time, proc_start_time(getpid()));
+	start = proc_start_time(getpid());
+	if (!start)
+		return fail_sys("/proc/%ld/stat", (long)getpid());
+	atomic_store(&slot->start_time, start);
 	atomic_store(&slot->heartbeat_ms, now_ms());
 	atomic_store(&slot->state, STAGE_RUNNING);
 	atomic_store(&slot->pid, (int32_t)getpid());
@@ -468,7 +557,7 @@ replace_dead(struct pipeline *p, int fd)
 	struct stat mine, named;
 	int ours;
 
-	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &mine) < 0) {
+	if (sys_flock(fd, LOCK_EX) < 0 || fstat(fd, &mine) < 0) {
 		unmap_all(p);
 		return 1;
 	}
@@ -480,7 +569,7 @@ replace_dead(struct pipeline *p, int fd)
 		    "/dev/shm", p->name);
 		pipeline_remove(p->name);
 	}
-	flock(fd, LOCK_UN);
+	sys_flock(fd, LOCK_UN);
 	unmap_all(p);
 	return 1;
 }
@@ -499,29 +588,48 @@ remove_if_stale(struct pipeline *p, int fd, int no_events)
 	return replace_dead(p, fd);
 }
 
+/* Opens the segment that another stage made, once it is known to be
+ * ours.  Returns a descriptor, -2 if it went away meanwhile (try again),
+ * or -1 after saying why. */
+static int
+open_segment(struct pipeline *p)
+{
+	int fd, ours = segment_ours(p, 0);
+
+	if (ours <= 0)
+		return ours == 0 ? -2 : -1;
+	fd = shm_open(p->shm_name, O_RDWR, 0);
+	if (fd < 0 && errno == ENOENT)
+		return -2;
+	if (fd < 0)
+		return fail_sys("shm_open %s", p->shm_name);
+	return fd;
+}
+
 int
 pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
     enum stage self)
 {
-	int fd, created, tries, rc;
+	int fd, created = 0, tries, rc;
 
 	memset(p, 0, sizeof(*p));
 	p->self = self;
 	make_names(p, name);
-	note_launcher();
+	if (note_launcher() < 0)
+		return -1;
 	for (tries = 0; tries < 5; tries++) {
 		created = 0;
 		fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL, 0600);
 		if (fd >= 0)
 			created = 1;
 		else if (errno == EEXIST)
-			fd = shm_open(p->shm_name, O_RDWR, 0);
-		if (fd < 0 && errno == ENOENT)
+			fd = open_segment(p);
+		else
+			return fail_sys("shm_open %s", p->shm_name);
+		if (fd == -2)
 			continue; /* removed between our two opens */
-		if (fd < 0) {
-			msg_warn_errno("shm_open %s", p->shm_name);
-			return EXIT_FAIL;
-		}
+		if (fd < 0)
+			return -1;
 		rc = created ? create_segment(p, fd, ring_size) :
 		    join_segment(p, fd);
 		if (rc < 0)
@@ -533,14 +641,14 @@ pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
 		else if (rc == 2)
 			replace_dead(p, fd);
 		unmap_all(p);
-		close(fd);
+		sys_close(fd);
 		fd = -1;
 	}
 	if (!p->sh) {
 		msg_warn("%s: cannot attach", p->shm_name);
-		return EXIT_FAIL;
+		return fail_note(FAIL_SYS);
 	}
-	close(fd);
+	sys_close(fd);
 	fd = -1;
 	ring_set_events(&p->ring, &p->ev[EV_DATA], &p->ev[EV_SPACE]);
 	if (register_stage(p) < 0)
@@ -548,11 +656,13 @@ pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
 	return 0;
 fail:
 	if (fd >= 0)
-		close(fd);
+		sys_close(fd);
 	unmap_all(p);
 	if (created)
 		pipeline_remove(p->name);
-	return signal_caught ? 128 + signal_caught : EXIT_FAIL;
+	if (signal_caught)
+		fail_note_stop(signal_caught);
+	return fail_note(FAIL_SYS);
 }
 
 /* The launcher that started this stage (CSVPACK_LAUNCHER_PID), if any:
@@ -599,7 +709,9 @@ pipeline_detach(struct pipeline *p, int ok, int broken)
 		pipeline_remove(p->name);
 }
 
-static void
+/* Returns 0, or -1 when the launcher's /proc entry cannot be read (one
+ * that is gone leaves start time 0: it counts as dead from then on). */
+static int
 note_launcher(void)
 {
 	const char *s = getenv("CSVPACK_LAUNCHER_PID");
@@ -607,12 +719,15 @@ note_launcher(void)
 	long v;
 
 	if (!s || !*s)
-		return;
+		return 0;
 	v = strtol(s, &end, 10);
 	if (*end || v <= 0)
-		return;
+		return 0;
 	launcher_pid = (pid_t)v;
 	launcher_start = proc_start_time(launcher_pid);
+	if (!launcher_start && errno != ESRCH)
+		return fail_sys("/proc/%ld/stat (the launcher)", v);
+	return 0;
 }
 
 void
@@ -659,10 +774,8 @@ pipeline_agree(struct pipeline *p, const char *output, uint64_t batch)
 	struct stat st;
 	uint64_t none = 0, theirs;
 
-	if (stat(output, &st) < 0) {
-		msg_warn_errno("%s", output);
-		return EXIT_FAIL;
-	}
+	if (stat(output, &st) < 0)
+		return fail_sys("%s", output);
 	if (agree_output(p, output, &st) < 0)
 		goto refused;
 	if (batch == 0 ||
@@ -680,7 +793,7 @@ refused:
 	atomic_store(&p->sh->stage[p->self].state, STAGE_ABSENT);
 	atomic_store(&p->sh->stage[p->self].pid, 0);
 	p->withdrawn = 1;
-	return EXIT_USAGE;
+	return fail_note(FAIL_USAGE);
 }
 
 int
@@ -707,9 +820,18 @@ pipeline_wait_attached(struct pipeline *p)
 int
 pipeline_wait_status(struct pipeline *p)
 {
+	pipeline_wait_failed(p);
+	return fail_exit_status();
+}
+
+int
+pipeline_wait_failed(struct pipeline *p)
+{
 	int sig = pipeline_stop_signal(p);
 
-	return sig && !p->peer_died ? 128 + sig : EXIT_FAIL;
+	if (sig && !p->peer_died)
+		return fail_note_stop(sig);
+	return fail_note(p->peer_died ? FAIL_PEER : FAIL_SYS);
 }
 
 /* Stage s has not attached yet.  It will not come if the launcher that
@@ -744,7 +866,7 @@ int
 pipeline_check_peers(struct pipeline *p)
 {
 	struct pipeline_shared *sh = p->sh;
-	int s, orphan;
+	int s, orphan, alive;
 
 	atomic_store(&sh->stage[p->self].heartbeat_ms, now_ms());
 	orphan = launcher_pid && !proc_alive(launcher_pid, launcher_start);
@@ -764,7 +886,13 @@ pipeline_check_peers(struct pipeline *p)
 			p->peer_died = 1;
 			return -1;
 		}
-		if (!proc_alive(pid, atomic_load(&slot->start_time))) {
+		alive = proc_alive(pid, atomic_load(&slot->start_time));
+		if (alive < 0) {
+			fail_sys("/proc/%ld/stat (the %s)", (long)pid,
+			    stage_name(s));
+			return -1;
+		}
+		if (!alive) {
 			msg_warn("the %s (pid %ld) died", stage_name(s),
 			    (long)pid);
 			p->peer_died = 1;
@@ -936,6 +1064,8 @@ status_one(const char *name)
 
 	memset(&p, 0, sizeof(p));
 	make_names(&p, name);
+	if (segment_ours(&p, 1) != 1)
+		return -1;
 	fd = shm_open(p.shm_name, O_RDONLY, 0);
 	if (fd < 0)
 		return -1;

@@ -104,8 +104,9 @@ const char *stage_name(enum stage s);
 int pipeline_name_valid(const char *name);
 
 /* Creates or joins the pipeline.  ring_size is used only by the creator.
- * Returns 0, or after printing why the exit status: EXIT_FAIL, or
- * 128+signal if a signal stopped the wait for a creator. */
+ * Returns 0, or -1 after saying why (a signal that stopped the wait for a
+ * creator is recorded as a stop).  IPC objects of the pipeline's names
+ * that are not this user's are refused, never used or removed. */
 int pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
     enum stage self);
 /* Records how this stage ended and leaves; removes the names if the other
@@ -129,21 +130,23 @@ void pipeline_set_attach_timeout(struct pipeline *p, unsigned seconds);
  * mean nothing if no converter ever comes).  Returns 0, or -1 as
  * pipeline_check_peers does: attach timeout, dead launcher, stop. */
 int pipeline_wait_attached(struct pipeline *p);
-/* The exit status after a failed wait: 128+signal if a stop was asked
- * and no stage died, else EXIT_FAIL. */
+/* Records why a wait failed (fail.h): a stop if one was asked and no
+ * stage died, else a peer's failure.  Returns -1. */
+int pipeline_wait_failed(struct pipeline *p);
+/* TEMPORARY, until packer/main.c moves to fail.h: the exit status. */
 int pipeline_wait_status(struct pipeline *p);
 
 /* Stages started by hand may be given different options.  The first
  * stage here records its output directory (which must exist) and batch
- * size (0:
- * this stage has none); a later one with others is refused with a
- * message saying what differs, and withdraws: the others wait for a
- * stage started the right way.  Returns 0, or the exit status after
- * printing why: EXIT_USAGE for a mismatch, EXIT_FAIL if -o is missing. */
+ * size (0: this stage has none); a later one with others is refused with
+ * a message saying what differs, and withdraws: the others wait for a
+ * stage started the right way.  Returns 0, or -1 after saying why (a
+ * mismatch is FAIL_USAGE). */
 int pipeline_agree(struct pipeline *p, const char *output, uint64_t batch);
 
 /* Checks the other stages: returns 0 if none has died, else -1 after
- * printing which one (and sets p->peer_died). */
+ * printing which one (and sets p->peer_died), or after saying that
+ * /proc could not be read. */
 int pipeline_check_peers(struct pipeline *p);
 /* The signal that asked the pipeline to stop (this process's or another
  * stage's), or 0. */

@@ -13,7 +13,9 @@
 
 /* The start time of pid, or 0 if it cannot be read (the process is gone). */
 uint64_t proc_start_time(pid_t pid);
-/* 1 if pid runs and started at start_time, else 0. */
+/* 1 if pid runs and started at start_time, 0 if not, -1 (errno set) if
+ * /proc/PID/stat cannot be read for another reason than its absence:
+ * then nobody can tell, and the caller must not guess. */
 int proc_alive(pid_t pid, uint64_t start_time);
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t now_ms(void);
