@@ -23,6 +23,7 @@
 
 #include <libxml/parser.h>
 
+#include "fail.h"
 #include "input.h"
 #include "journal.h"
 #include "msg.h"
@@ -33,6 +34,7 @@
 #include "record.h"
 #include "signals.h"
 #include "staging.h"
+#include "sysio.h"
 #include "xml_doc.h"
 #include "xml_pool.h"
 
@@ -153,47 +155,69 @@ write_meta(struct converter *cv, const struct chunk *c)
 	return meta_write(cv->staging_fd, &m);
 }
 
+/* Creates a document's temporary file: a new file of ours, never one
+ * that was there (a leftover of a crash is removed, once; unlinkat does
+ * not follow a symlink). */
+static int
+create_tmp(struct converter *cv, const char *tmp)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = sys_openat(cv->staging_fd, tmp, flags, 0644);
+
+	if (fd < 0 && errno == EEXIST &&
+	    unlinkat(cv->staging_fd, tmp, 0) == 0)
+		fd = sys_openat(cv->staging_fd, tmp, flags, 0644);
+	if (fd < 0)
+		return fail_sys("%s/%s", cv->staging, tmp);
+	return fd;
+}
+
 /* One record -> staging/NNNNNN.xml, by way of a temporary name. */
 static int
 convert_record(struct converter *cv, const struct ring_rec *rec)
 {
 	char tmp[80], final[64];
 	struct chunk c = { 0 };
-	int fd, dfd = cv->staging_fd;
+	int fd, dfd = cv->staging_fd, saved;
 
 	if (rec->len < 8)
 		goto bad;
 	memcpy(&c.sid, rec->data, 8);
 	staging_doc_name(final, sizeof(final), c.sid);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", final);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		msg_warn_errno("%s/%s", cv->staging, tmp);
-		return EXIT_FAIL;
-	}
+	if ((fd = create_tmp(cv, tmp)) < 0)
+		return -1;
 	if (write_chunk(cv, rec, fd, &c) < 0) {
-		int saved = errno;
-
-		close(fd);
+		saved = errno;
+		sys_close(fd);
 		unlinkat(dfd, tmp, 0);
 		errno = saved;
 		if (saved == EBADMSG)
 			goto bad;
-		msg_warn_errno("%s/%s", cv->staging, final);
-		return EXIT_FAIL;
+		return fail_sys("%s/%s", cv->staging, tmp);
 	}
-	if (close(fd) < 0 || write_meta(cv, &c) < 0 ||
-	    renameat(dfd, tmp, dfd, final) < 0) {
-		msg_warn_errno("%s/%s", cv->staging, final);
+	if (sys_close(fd) < 0)
+		goto failed;
+	if (write_meta(cv, &c) < 0) {
+		saved = errno;
 		unlinkat(dfd, tmp, 0);
-		return EXIT_FAIL;
+		errno = saved;
+		meta_name(final, sizeof(final), c.sid);
+		return fail_sys("%s/%s", cv->staging, final);
 	}
+	if (renameat(dfd, tmp, dfd, final) < 0)
+		goto failed;
 	atomic_fetch_add(&cv->pipe.sh->count.documents, 1);
 	atomic_fetch_add(&cv->pipe.sh->count.xml_bytes, cv->doc.sink.bytes);
 	return 0;
+failed:
+	saved = errno;
+	unlinkat(dfd, tmp, 0);
+	errno = saved;
+	return fail_sys("%s/%s", cv->staging, final);
 bad:
 	msg_warn("ring: a malformed record (%u bytes)", rec->len);
-	return EXIT_FAIL;
+	return fail_note(FAIL_SYS);
 }
 
 /* Hands the staged batch to the packer and waits until it is packed. */
@@ -203,16 +227,12 @@ handoff(struct converter *cv, int last)
 	struct pipeline *p = &cv->pipe;
 
 	atomic_store(&p->sh->handoff_eos, (uint32_t)last);
-	if (event_set(&p->ev[EV_CONVERTED]) < 0) {
-		msg_warn_errno("sem_post %s", p->ev_name[EV_CONVERTED]);
-		return EXIT_FAIL;
-	}
+	if (event_set(&p->ev[EV_CONVERTED]) < 0)
+		return fail_sys("sem_post %s", p->ev_name[EV_CONVERTED]);
 	if (pipeline_wait_event(p, EV_PACKED) < 0)
-		return pipeline_wait_status(p);
-	if (event_clear(&p->ev[EV_PACKED]) < 0) {
-		msg_warn_errno("sem_trywait %s", p->ev_name[EV_PACKED]);
-		return EXIT_FAIL;
-	}
+		return pipeline_wait_failed(p);
+	if (event_clear(&p->ev[EV_PACKED]) < 0)
+		return fail_sys("sem_trywait %s", p->ev_name[EV_PACKED]);
 	cv->in_batch = 0;
 	cv->pipe.deadline_ms = 0;
 	return 0;
@@ -229,60 +249,62 @@ run(struct converter *cv)
 	 * is written (spec guarantee 6). */
 	left = staging_clean(cv->staging_fd, cv->staging);
 	if (left < 0)
-		return EXIT_FAIL;
+		return -1;
 	if (left > 0) {
 		msg_info("%s: packing %ld documents an earlier run left",
 		    cv->staging, left);
-		if ((rc = handoff(cv, 0)))
-			return rc;
+		if (handoff(cv, 0) < 0)
+			return -1;
 	}
 	for (;;) {
 		rc = pipeline_peek(&cv->pipe, &rec);
 		if (rc == RING_STOPPED && cv->pipe.peer_died)
-			return EXIT_FAIL;
+			return fail_note(FAIL_PEER);
 		if (rc == RING_STOPPED && cv->pipe.deadline_hit) {
 			/* --flush-after: the stream is slow; hand over the
 			 * partial batch rather than let it age. */
 			cv->pipe.deadline_hit = 0;
-			if ((rc = handoff(cv, 0)))
-				return rc;
+			if (handoff(cv, 0) < 0)
+				return -1;
 			continue;
 		}
+		if (rc == RING_STOPPED && fail_kind() != FAIL_NONE)
+			return -1; /* a peer check failed, and said why */
 		if (rc == RING_STOPPED)
 			break; /* a stop signal: pack what is converted */
-		if (rc != RING_OK) {
-			msg_warn("ring: %s", rc == RING_CORRUPT ?
-			    "corrupt record header" : strerror(errno));
-			return EXIT_FAIL;
+		if (rc == RING_CORRUPT) {
+			msg_warn("ring %s: corrupt record header",
+			    cv->pipe.shm_name);
+			return fail_note(FAIL_SYS);
 		}
+		if (rc != RING_OK)
+			return fail_sys("ring %s", cv->pipe.shm_name);
 		if (rec.type == REC_END)
 			break;
 		if (rec.type != REC_CHUNK) {
 			msg_warn("ring: unknown record type %u", rec.type);
-			return EXIT_FAIL;
+			return fail_note(FAIL_SYS);
 		}
-		rc = convert_record(cv, &rec);
-		if (rc)
-			return rc;
+		if (convert_record(cv, &rec) < 0)
+			return -1;
 		ring_release(&cv->pipe.ring, &rec);
 		if (cv->in_batch++ == 0 && cv->opt->flush_after > 0)
 			cv->pipe.deadline_ms = now_ms() +
 			    (uint64_t)(cv->opt->flush_after * 1000.0);
-		if (cv->in_batch == cv->opt->batch && (rc = handoff(cv, 0)))
-			return rc;
+		if (cv->in_batch == cv->opt->batch && handoff(cv, 0) < 0)
+			return -1;
 		if (pipeline_stop_signal(&cv->pipe))
 			break;
 	}
 	report_replaced(cv);
-	rc = handoff(cv, 1);
-	if (rc)
-		return rc;
+	if (handoff(cv, 1) < 0)
+		return -1;
 	/* A stop asked of any stage (the shared flag) ends this one too. */
 	sig = pipeline_stop_signal(&cv->pipe);
-	return sig ? 128 + sig : 0;
+	return sig ? fail_note_stop(sig) : 0;
 }
 
-/* --stdout: one input, one document, no pipeline. */
+/* --stdout: one input, one document, no pipeline.  Returns 0 or -1. */
 static int
 convert_to_stdout(const struct options *o)
 {
@@ -295,10 +317,8 @@ convert_to_stdout(const struct options *o)
 	uint64_t line;
 	int rc;
 
-	if (o->ninputs + (o->stdout_input != NULL) > 1) {
-		msg_warn("--stdout converts one input");
-		return EXIT_USAGE;
-	}
+	if (o->ninputs + (o->stdout_input != NULL) > 1)
+		return fail_usage("--stdout converts one input");
 	memset(&cv, 0, sizeof(cv));
 	xml_doc_init(&cv.doc);
 	rc = input_open(&in, name, o, 0);
@@ -317,8 +337,7 @@ convert_to_stdout(const struct options *o)
 		goto write_failed;
 	if (0) {
 write_failed:
-		msg_warn_errno("stdout");
-		rc = EXIT_FAIL;
+		rc = fail_sys("stdout");
 	}
 	note_replaced(&cv, name, cv.doc.replaced, cv.doc.first_replaced_line);
 	report_replaced(&cv);
@@ -345,7 +364,7 @@ main(int argc, char **argv)
 	msg_quiet(opt.quiet);
 	LIBXML_TEST_VERSION
 	if (opt.to_stdout)
-		return convert_to_stdout(&opt);
+		return fail_status_of(convert_to_stdout(&opt));
 	if (!opt.name) {
 		msg_warn("--name is required when a stage runs alone "
 		    "(the csvpack launcher picks one)");
@@ -361,29 +380,29 @@ main(int argc, char **argv)
 	cv.staging_fd = cv.lock_fd = -1;
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
-	if ((rc = pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
-	    STAGE_CONVERTER)) != 0)
-		return rc;
+	if (pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
+	    STAGE_CONVERTER) < 0)
+		return fail_status_of(-1);
 	cv.pipe.interruptible = 1;
 	pipeline_set_attach_timeout(&cv.pipe, opt.attach_timeout);
-	if (make_dirs(opt.output) < 0)
-		rc = EXIT_FAIL;
-	else if ((rc = pipeline_agree(&cv.pipe, opt.output, opt.batch)))
-		; /* said why */
-	else if ((cv.staging_fd = staging_open(opt.output, &cv.staging)) < 0)
-		rc = EXIT_FAIL;
-	else {
-		cv.lock_fd = outlock_take(opt.output, opt.name);
-		rc = cv.lock_fd < 0 ? EXIT_FAIL : run(&cv);
-	}
-	pipeline_detach(&cv.pipe, rc == 0 || rc > 128, rc == EXIT_FAIL);
+	if (make_dirs(opt.output) < 0 ||
+	    pipeline_agree(&cv.pipe, opt.output, opt.batch) < 0 ||
+	    (cv.staging_fd = staging_open(opt.output, &cv.staging)) < 0 ||
+	    (cv.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
+	    run(&cv) < 0)
+		rc = -1;
+	/* In order: done, or stopped by a signal (what was converted was
+	 * handed over).  Else the others must stop too. */
+	pipeline_detach(&cv.pipe, rc == 0 || fail_kind() == FAIL_STOP,
+	    rc < 0 && fail_kind() != FAIL_STOP && fail_kind() != FAIL_USAGE);
 	xml_doc_free(&cv.doc);
 	free(cv.fields);
 	free(cv.bad_source);
-	outlock_release(cv.lock_fd, opt.output, rc == 0 || rc > 128);
+	outlock_release(cv.lock_fd, opt.output,
+	    rc == 0 || fail_kind() == FAIL_STOP);
 	if (cv.staging_fd >= 0)
-		close(cv.staging_fd);
+		sys_close(cv.staging_fd);
 	free(cv.staging);
 	xmlCleanupParser();
-	return rc;
+	return fail_status_of(rc);
 }

@@ -18,6 +18,8 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "xml_pool.h"
+
 #define SINK_SIZE (1024 * 1024)
 
 static int
@@ -32,6 +34,8 @@ sink_flush(struct xml_sink *s)
 			continue;
 		if (n < 0)
 			s->error = errno;
+		else if (n == 0)
+			s->error = EIO;
 		else
 			off += (size_t)n;
 	}
@@ -84,11 +88,17 @@ xml_doc_free(struct xml_doc *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* The writer's -1 says little; the sink knows when it was the disk. */
+/* The writer's -1 says little; the sink knows when it was the disk, and
+ * the pool when libxml2 ran out of memory. */
 static int
 failed(struct xml_doc *d)
 {
-	errno = d->sink.error ? d->sink.error : EIO;
+	if (d->sink.error)
+		errno = d->sink.error;
+	else if (xml_pool_failures() != d->pool_failures)
+		errno = ENOMEM;
+	else
+		errno = EIO;
 	return -1;
 }
 
@@ -137,6 +147,7 @@ xml_doc_begin(struct xml_doc *d, int fd, const char *source, uint64_t sid)
 	buf_reset(&d->sink.pending);
 	d->replaced = 0;
 	d->first_replaced_line = 0;
+	d->pool_failures = xml_pool_failures();
 	out = xmlOutputBufferCreateIO(sink_write, sink_close, &d->sink, NULL);
 	if (!out)
 		return errno = ENOMEM, -1;
@@ -265,7 +276,10 @@ xml_doc_end(struct xml_doc *d)
 		return failed(d);
 	xmlFreeTextWriter(w);
 	d->writer = NULL;
-	if (d->sink.error || (d->sink.fd >= 0 && sink_flush(&d->sink) < 0))
+	/* An allocation libxml2 lost without a word means bytes it never
+	 * wrote: the document is not the one asked for. */
+	if (d->sink.error || xml_pool_failures() != d->pool_failures ||
+	    (d->sink.fd >= 0 && sink_flush(&d->sink) < 0))
 		return failed(d);
 	return 0;
 }

@@ -34,6 +34,7 @@ struct xml_doc {
 	struct buf clean;  /* a value with bad characters replaced */
 	uint64_t replaced; /* characters replaced in this document */
 	uint64_t first_replaced_line;
+	unsigned long pool_failures; /* xml_pool_failures() at the start */
 };
 
 void xml_doc_init(struct xml_doc *d);

@@ -41,6 +41,7 @@ struct free_block {
 };
 
 static struct free_block *free_list[CLASSES + 1];
+static unsigned long failures;		/* allocations refused */
 static unsigned char *slab_next, *slab_end;
 static void *slabs;			/* kept reachable for leak checkers */
 
@@ -83,13 +84,16 @@ xml_pool_malloc(size_t size)
 	} else if (cls) {
 		raw = carve(HEADER + cls * STEP);
 	} else if (size > SIZE_MAX - HEADER) {
+		failures++;
 		errno = ENOMEM;
 		return NULL;
 	} else {
 		raw = malloc(HEADER + size);
 	}
-	if (!raw)
+	if (!raw) {
+		failures++;
 		return NULL;
+	}
 	*(size_t *)raw = cls;
 	return raw + HEADER;
 }
@@ -130,17 +134,22 @@ xml_pool_realloc(void *p, size_t size)
 	if (cls) {
 		q = xml_pool_malloc(size);
 		if (!q)
-			return NULL;
+			return NULL; /* counted there */
 		memcpy(q, p, cls * STEP);
 		xml_pool_free(p);
 		return q;
 	}
 	if (size > SIZE_MAX - HEADER) {
+		failures++;
 		errno = ENOMEM;
 		return NULL;
 	}
 	raw = realloc(raw, HEADER + size);
-	return raw ? raw + HEADER : NULL;
+	if (!raw) {
+		failures++;
+		return NULL;
+	}
+	return raw + HEADER;
 }
 
 char *
@@ -152,6 +161,12 @@ xml_pool_strdup(const char *s)
 	if (copy)
 		memcpy(copy, s, n);
 	return copy;
+}
+
+unsigned long
+xml_pool_failures(void)
+{
+	return failures;
 }
 
 int

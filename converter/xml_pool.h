@@ -21,6 +21,12 @@
 /* Returns 0, or -1 if libxml2 refused the functions. */
 int xml_pool_install(void);
 
+/* How many allocations the pool could not make so far.  libxml2 does not
+ * report every one of them (some of its writers carry on, writing less):
+ * a document is good only if this did not move while it was written.
+ * Under ASan, where the pool is not installed, it stays 0. */
+unsigned long xml_pool_failures(void);
+
 /* The allocator itself, exposed for the unit tests. */
 void *xml_pool_malloc(size_t size);
 void *xml_pool_realloc(void *p, size_t size);
