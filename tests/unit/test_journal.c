@@ -274,6 +274,7 @@ START_TEST(meta_round_trip)
 	struct dirfix f;
 	struct doc_meta m = meta(12, 100, 199, "dir with space/\xe8\x82\xa1 %41.csv");
 	struct doc_meta back;
+	char *now;
 	int st;
 
 	dirfix_open(&f, "journal");
@@ -299,7 +300,9 @@ START_TEST(meta_round_trip)
 	ck_assert_int_eq(symlinkat("victim", f.out_fd, ".000014.meta.tmp"), 0);
 	m.sid = 14;
 	ck_assert_int_eq(meta_write(f.out_fd, &m), 0);
-	ck_assert_str_eq(get_at(f.out_fd, "victim"), "keep\n");
+	now = get_at(f.out_fd, "victim");
+	ck_assert_str_eq(now, "keep\n");
+	free(now);
 	ck_assert_int_eq(symlinkat("000014.meta", f.out_fd, "000015.meta"), 0);
 	fail_reset();
 	st = meta_load(f.out_fd, f.out, 15, &back);
