@@ -28,6 +28,7 @@
 #include "journal.h"
 #include "msg.h"
 #include "options.h"
+#include "outdir.h"
 #include "outlock.h"
 #include "pipeline.h"
 #include "proc.h"
@@ -155,23 +156,6 @@ write_meta(struct converter *cv, const struct chunk *c)
 	return meta_write(cv->staging_fd, &m);
 }
 
-/* Creates a document's temporary file: a new file of ours, never one
- * that was there (a leftover of a crash is removed, once; unlinkat does
- * not follow a symlink). */
-static int
-create_tmp(struct converter *cv, const char *tmp)
-{
-	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	int fd = sys_openat(cv->staging_fd, tmp, flags, 0644);
-
-	if (fd < 0 && errno == EEXIST &&
-	    unlinkat(cv->staging_fd, tmp, 0) == 0)
-		fd = sys_openat(cv->staging_fd, tmp, flags, 0644);
-	if (fd < 0)
-		return fail_sys("%s/%s", cv->staging, tmp);
-	return fd;
-}
-
 /* One record -> staging/NNNNNN.xml, by way of a temporary name. */
 static int
 convert_record(struct converter *cv, const struct ring_rec *rec)
@@ -185,7 +169,8 @@ convert_record(struct converter *cv, const struct ring_rec *rec)
 	memcpy(&c.sid, rec->data, 8);
 	staging_doc_name(final, sizeof(final), c.sid);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", final);
-	if ((fd = create_tmp(cv, tmp)) < 0)
+	/* A new file of ours, never one that was there (outdir.h). */
+	if ((fd = outdir_create_tmp(dfd, cv->staging, tmp, 0644)) < 0)
 		return -1;
 	if (write_chunk(cv, rec, fd, &c) < 0) {
 		saved = errno;
