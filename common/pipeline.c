@@ -818,13 +818,6 @@ pipeline_wait_attached(struct pipeline *p)
 }
 
 int
-pipeline_wait_status(struct pipeline *p)
-{
-	pipeline_wait_failed(p);
-	return fail_exit_status();
-}
-
-int
 pipeline_wait_failed(struct pipeline *p)
 {
 	int sig = pipeline_stop_signal(p);

@@ -133,8 +133,6 @@ int pipeline_wait_attached(struct pipeline *p);
 /* Records why a wait failed (fail.h): a stop if one was asked and no
  * stage died, else a peer's failure.  Returns -1. */
 int pipeline_wait_failed(struct pipeline *p);
-/* TEMPORARY, until packer/main.c moves to fail.h: the exit status. */
-int pipeline_wait_status(struct pipeline *p);
 
 /* Stages started by hand may be given different options.  The first
  * stage here records its output directory (which must exist) and batch

@@ -44,6 +44,7 @@ struct converter {
 	struct pipeline pipe;
 	struct xml_doc doc;
 	char *staging;
+	int out_fd;          /* -o, opened once: everything in it from here */
 	int staging_fd;
 	int lock_fd;
 	struct field *fields;
@@ -362,7 +363,7 @@ main(int argc, char **argv)
 	memset(&cv, 0, sizeof(cv));
 	cv.opt = &opt;
 	xml_doc_init(&cv.doc);
-	cv.staging_fd = cv.lock_fd = -1;
+	cv.out_fd = cv.staging_fd = cv.lock_fd = -1;
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
 	if (pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
@@ -372,8 +373,11 @@ main(int argc, char **argv)
 	pipeline_set_attach_timeout(&cv.pipe, opt.attach_timeout);
 	if (make_dirs(opt.output) < 0 ||
 	    pipeline_agree(&cv.pipe, opt.output, opt.batch) < 0 ||
-	    (cv.staging_fd = staging_open(opt.output, &cv.staging)) < 0 ||
-	    (cv.lock_fd = outlock_take(opt.output, opt.name)) < 0 ||
+	    outdir_open(opt.output, 0, &cv.out_fd) < 0 ||
+	    (cv.staging_fd = staging_open_at(cv.out_fd, opt.output,
+	    &cv.staging)) < 0 ||
+	    (cv.lock_fd = outlock_take_at(cv.out_fd, opt.output,
+	    opt.name)) < 0 ||
 	    run(&cv) < 0)
 		rc = -1;
 	/* In order: done, or stopped by a signal (what was converted was
@@ -383,10 +387,13 @@ main(int argc, char **argv)
 	xml_doc_free(&cv.doc);
 	free(cv.fields);
 	free(cv.bad_source);
-	outlock_release(cv.lock_fd, opt.output,
-	    rc == 0 || fail_kind() == FAIL_STOP);
+	if (outlock_release_at(cv.lock_fd, cv.out_fd, opt.output,
+	    rc == 0 || fail_kind() == FAIL_STOP) < 0)
+		rc = -1;
 	if (cv.staging_fd >= 0)
 		sys_close(cv.staging_fd);
+	if (cv.out_fd >= 0)
+		sys_close(cv.out_fd);
 	free(cv.staging);
 	xmlCleanupParser();
 	return fail_status_of(rc);

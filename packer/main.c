@@ -52,36 +52,6 @@ struct packer {
 	struct progress progress;
 };
 
-/* A call that may still return an exit status (pipeline.c is moving to
- * fail.h): 0 stays 0; a status is recorded as its kind; -1 passes. */
-static int
-legacy(int rc)
-{
-	if (rc <= 0)
-		return rc;
-	if (rc > 128)
-		return fail_note_stop(rc - 128);
-	return fail_note(rc == EXIT_USAGE ? FAIL_USAGE : rc == EXIT_DATA ?
-	    FAIL_DATA : FAIL_SYS);
-}
-
-/* The exit status for an outcome rc (0 or -1). */
-static int
-exit_status(int rc)
-{
-	int st = fail_exit_status();
-
-	return rc < 0 && st == EXIT_OK ? EXIT_FAIL : st;
-}
-
-/* Records why a pipeline wait gave up; -1. */
-static int
-wait_failed(struct pipeline *p)
-{
-	legacy(pipeline_wait_status(p));
-	return fail_note(FAIL_PEER); /* if nothing was recorded */
-}
-
 /* Prints an archive's path; a reader that went away (EPIPE) stops the
  * printing, not the packing: the archives are what matters.  Another
  * error stops the printing too, and the run ends with exit 1. */
@@ -253,7 +223,7 @@ run(struct packer *pk)
 		return -1;
 	for (;;) {
 		if (pipeline_wait_event(p, EV_CONVERTED) < 0)
-			return wait_failed(p);
+			return pipeline_wait_failed(p);
 		last = (int)atomic_load(&p->sh->handoff_eos);
 		if (pack_staged(pk) < 0)
 			return -1;
@@ -430,22 +400,22 @@ main(int argc, char **argv)
 	pk.dirs.out_fd = pk.dirs.staging_fd = -1;
 	pk.lock_fd = -1;
 	if (opt.pack_dir)
-		return exit_status(pack_dir(&pk));
+		return fail_status_of(pack_dir(&pk));
 	if (!opt.name)
-		return exit_status(fail_usage("--name is required when a stage "
+		return fail_status_of(fail_usage("--name is required when a stage "
 		    "runs alone (the csvpack launcher picks one)"));
 	if (signals_install() < 0)
-		return exit_status(fail_sys("sigaction"));
+		return fail_status_of(fail_sys("sigaction"));
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
-	if (legacy(pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
-	    STAGE_PACKER)) < 0)
-		return exit_status(-1);
+	if (pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
+	    STAGE_PACKER) < 0)
+		return fail_status_of(-1);
 	pk.attached = 1;
 	pipeline_set_attach_timeout(&pk.pipe, opt.attach_timeout);
 	rc = -1;
 	if (make_dirs(opt.output) == 0 &&
-	    legacy(pipeline_agree(&pk.pipe, opt.output, opt.batch)) == 0 &&
+	    pipeline_agree(&pk.pipe, opt.output, opt.batch) == 0 &&
 	    open_dirs(&pk, NULL) == 0 &&
 	    (pk.lock_fd = outlock_take_at(pk.dirs.out_fd, opt.output,
 	    opt.name)) >= 0 &&
@@ -461,5 +431,5 @@ main(int argc, char **argv)
 	if (finish(&pk, rc) < 0 && rc == 0)
 		rc = -1;
 	close_dirs(&pk);
-	return exit_status(rc);
+	return fail_status_of(rc);
 }
