@@ -13,7 +13,10 @@
  *                        one of these (e.g. --cleanup)
  *   INJECT_FUNC=NAME     the function to fail (see FUNCS below)
  *   INJECT_NTH=N         its Nth call (1-based) in the process fails;
- *                        "N+" fails the Nth and every later call
+ *                        "N+" fails the Nth and every later call on a
+ *                        regular file other than 0-2, or without a
+ *                        descriptor (so that messages still get out);
+ *                        only the first failure is logged
  *   INJECT_ERRNO=E       EIO, ENOSPC, ENOMEM, EINTR, EAGAIN, ... or a number
  *   INJECT_MODE=short    read/write/pread/pwrite (and variants): the call
  *                        moves half of what was asked (at least 1 byte)
@@ -94,6 +97,7 @@ static int active;           /* this process is the chosen stage */
 static int target = -1;      /* enum func, or -1 */
 static unsigned long nth;
 static int nth_plus;
+static int plus_logged;      /* "N+": the first failure was logged */
 static int inj_errno = EIO;
 static int mode_short;
 static int want_bt;
@@ -696,6 +700,23 @@ hit(enum func f, struct about a, size_t *cut)
 	k = __atomic_add_fetch(&counts[f], 1, __ATOMIC_RELAXED);
 	if ((int)f != target || (nth_plus ? k < nth : k != nth))
 		return 0;
+	if (nth_plus) {
+		/* A full or dying disk fails the files on it, not the
+		 * messages: "N+" spares stdin, stdout, stderr, and
+		 * descriptors that are not regular files. */
+		struct stat st;
+
+		if (a.fd >= 0 && (a.fd <= 2 ||
+		    syscall(SYS_fstat, a.fd, &st) < 0 ||
+		    !S_ISREG(st.st_mode)))
+			return 0;
+		/* Only the first failure is logged. */
+		if (__atomic_exchange_n(&plus_logged, 1, __ATOMIC_RELAXED)) {
+			if (mode_short && cut)
+				*cut = a.size >= 2 ? (size_t)a.size / 2 : 0;
+			return !mode_short || (cut && *cut);
+		}
+	}
 	guard++;
 	how.len = 0;
 	if (mode_short && cut) {

@@ -11,7 +11,8 @@ The shim (tests/inject/inject.c, built as build/inject/inject.so by
 a counting pass first learns how many calls N the stage makes; then one run
 per injection point: every call index when N <= 30, else the first 5, the
 last 5 and 10 evenly spaced between, each with every errno that makes sense
-for the function.  --quick: the
+for the function, and for some a persistent failure ("ENOSPC+": that call
+and every later one fail, as on a full disk).  --quick: the
 first, the middle and the last call, with the function's first errno and
 its retry cases (EINTR, short).
 
@@ -126,10 +127,25 @@ MODES = {
     "sigaction": ["EINVAL"],
     "pthread_create": ["EAGAIN"],
 }
+# Persistent failures ("ERRNO+": the Nth call and every later one fail), as
+# a full disk, a dying disk or exhausted memory are: the error paths'
+# own calls fail too.  Full sweep only.
+PERSISTENT = {
+    "ENOSPC+": ["write", "pwrite", "pwrite64", "fsync", "fdatasync",
+                "posix_fallocate", "ftruncate", "mkdir", "mkdirat",
+                "open", "openat", "linkat", "renameat", "fwrite",
+                "fflush"],
+    "EIO+": ["read", "pread", "pread64"],
+    "ENOMEM+": ["malloc", "calloc", "realloc"],
+}
+for _m, _fs in PERSISTENT.items():
+    for _f in _fs:
+        MODES[_f] = MODES[_f] + [_m]
+
 # Exit statuses besides 0 and 1 that are right for a point: an injected
 # EILSEQ from iconv is indistinguishable from bad input.
 EXTRA_OK = {("iconv", "EILSEQ"): {65}}
-STRERROR = {n: os.strerror(getattr(__import__("errno"), n))
+STRERROR = {n: os.strerror(getattr(__import__("errno"), n.rstrip("+")))
             for n in {m for ms in MODES.values() for m in ms} if n != "short"}
 
 SEVERITY = ["BAD-hang", "BAD-crash", "BAD-lost", "BAD-dup", "BAD-archive",
@@ -617,12 +633,12 @@ def inject_env(ctx, stage, d, func=None, nth=None, mode=None, count=False):
         env["INJECT_COUNT"] = os.path.join(d, "counts")
     if func:
         env["INJECT_FUNC"] = func
-        env["INJECT_NTH"] = str(nth)
+        env["INJECT_NTH"] = str(nth) + ("+" if mode.endswith("+") else "")
         env["INJECT_BT"] = "1"
         if mode == "short":
             env["INJECT_MODE"] = "short"
         else:
-            env["INJECT_ERRNO"] = mode
+            env["INJECT_ERRNO"] = mode.rstrip("+")
     return env
 
 
@@ -721,6 +737,7 @@ def modes_for(func, quick):
     ms = MODES.get(func, ["EIO"])
     if not quick:
         return list(ms)
+    ms = [m for m in ms if not m.endswith("+")]
     keep = [ms[0]] + [m for m in ("EINTR", "short") if m in ms]
     return list(dict.fromkeys(keep))
 
@@ -816,7 +833,7 @@ def classify(ctx, pt, d, name):
             return
     nb = inj[0].get("nb") == "1" if inj else False
     retry = mode in ("short", "EINTR") or (mode == "EAGAIN" and nb)
-    ok_codes = {1} | EXTRA_OK.get((func, mode), set())
+    ok_codes = {1} | EXTRA_OK.get((func, mode.rstrip("+")), set())
 
     # IPC and processes
     if kind in ("pipeline", "enc"):
