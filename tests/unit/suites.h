@@ -15,5 +15,7 @@ Suite *doc_check_suite(void);
 Suite *journal_suite(void);
 Suite *staging_suite(void);
 Suite *outlock_suite(void);
+Suite *input_suite(void);
+Suite *options_suite(void);
 
 #endif
