@@ -5,7 +5,7 @@
  * staging into an archive's place never crosses a filesystem.
  *
  *   DIR/.csvpack-staging/NNNNNN.xml       a complete document
- *   DIR/.csvpack-staging/NNNNNN.meta      its input and rows (journal.h)
+ *   DIR/.csvpack-staging/NNNNNN.meta      its input and rows (meta.h)
  *   DIR/.csvpack-staging/.NNNNNN.xml.tmp  one being written
  */
 #ifndef CSVPACK_STAGING_H

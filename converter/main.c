@@ -25,7 +25,7 @@
 
 #include "fail.h"
 #include "input.h"
-#include "journal.h"
+#include "meta.h"
 #include "msg.h"
 #include "options.h"
 #include "outdir.h"

@@ -26,6 +26,7 @@
 #include "doc_check.h"
 #include "fail.h"
 #include "journal.h"
+#include "meta.h"
 #include "msg.h"
 #include "options.h"
 #include "outdir.h"

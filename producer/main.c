@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "coverage.h"
 #include "fail.h"
 #include "input.h"
-#include "journal.h"
 #include "msg.h"
 #include "options.h"
 #include "outlock.h"

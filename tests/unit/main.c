@@ -21,7 +21,9 @@ main(void)
 	srunner_add_suite(sr, tar_suite());
 	srunner_add_suite(sr, decode_suite());
 	srunner_add_suite(sr, doc_check_suite());
+	srunner_add_suite(sr, meta_suite());
 	srunner_add_suite(sr, journal_suite());
+	srunner_add_suite(sr, coverage_suite());
 	srunner_add_suite(sr, staging_suite());
 	srunner_add_suite(sr, outlock_suite());
 	srunner_add_suite(sr, input_suite());
