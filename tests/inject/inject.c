@@ -68,7 +68,7 @@ ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 	X(read) X(write) X(pread) X(pwrite) X(pread64) X(pwrite64) \
 	X(__read_chk) X(__pread_chk) \
 	X(open) X(open64) X(openat) X(openat64) X(__open_2) X(__openat_2) \
-	X(close) X(dup) X(fsync) X(fdatasync) X(ftruncate) X(ftruncate64) \
+	X(close) X(dup) X(fcntl) X(fcntl64) X(fsync) X(fdatasync) X(ftruncate) X(ftruncate64) \
 	X(rename) X(renameat) X(link) X(linkat) X(unlink) X(unlinkat) \
 	X(mkdir) X(mkdirat) X(access) \
 	X(stat) X(lstat) X(fstat) X(fstatat) \
@@ -81,7 +81,7 @@ ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 	X(posix_fallocate) X(flock) \
 	X(opendir) X(fdopendir) X(readdir) X(closedir) \
 	X(fopen) X(fclose) X(fflush) X(fwrite) X(getline) \
-	X(puts) X(putc) X(printf) \
+	X(puts) X(fputs) X(putc) X(printf) \
 	X(poll) X(nanosleep) X(sigaction) X(pthread_create)
 
 #define ENUM(f) F_##f,
@@ -925,6 +925,34 @@ dup(int fd)
 	return REAL(dup, int (*)(int))(fd);
 }
 
+/* The third argument is an int or a pointer; glibc reads it as a pointer
+ * too. */
+int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	FAIL_IF(fcntl, about_fd(fd), -1);
+	return REAL(fcntl, int (*)(int, int, ...))(fd, cmd, arg);
+}
+
+int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	FAIL_IF(fcntl64, about_fd(fd), -1);
+	return REAL(fcntl64, int (*)(int, int, ...))(fd, cmd, arg);
+}
+
 /* ---- durability and names ---- */
 
 int
@@ -1402,6 +1430,13 @@ puts(const char *s)
 {
 	FAIL_IF(puts, about_fd(1), EOF);
 	return REAL(puts, int (*)(const char *))(s);
+}
+
+int
+fputs(const char *restrict str, FILE *restrict f)
+{
+	FAIL_IF(fputs, about_fd(fileno(f)), EOF);
+	return REAL(fputs, int (*)(const char *, FILE *))(str, f);
 }
 
 int

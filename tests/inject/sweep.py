@@ -84,6 +84,7 @@ MODES = {
     "__open_2": OPEN, "__openat_2": OPEN,
     "close": ["EIO", "EINTR"],
     "dup": ["EMFILE"],
+    "fcntl": ["EINVAL", "EIO"], "fcntl64": ["EINVAL", "EIO"],
     "fsync": ["EIO", "ENOSPC", "EINTR"],
     "fdatasync": ["EIO", "ENOSPC", "EINTR"],
     "ftruncate": ["EIO", "EFBIG", "EINTR"],
@@ -121,6 +122,7 @@ MODES = {
     "fwrite": ["EIO", "ENOSPC"],
     "getline": ["ENOMEM", "EIO"],
     "puts": ["EIO", "EPIPE"], "putc": ["EIO", "EPIPE"],
+    "fputs": ["EIO", "EPIPE"],
     "printf": ["EIO", "EPIPE"],
     "poll": ["EINTR", "ENOMEM"],
     "nanosleep": ["EINTR"],
@@ -695,6 +697,10 @@ def baseline(ctx, stage):
                 for m, data in read_archive(os.path.join(d, "out", a)):
                     docs[m] = data
             ctx.docs = docs
+            os.makedirs(os.path.join(ctx.work, "docs"))
+            for m, data in docs.items():
+                with open(os.path.join(ctx.work, "docs", m), "wb") as f:
+                    f.write(data)
     elif kind == "stdout":
         ctx.stdout_ref = open(os.path.join(d, "stdout"), "rb").read()
     counts = {}
@@ -775,9 +781,13 @@ def run_point(ctx, pt):
             pass
     pt.repro = repro_line(ctx, pt.stage, d, name, pt.func, pt.nth, pt.mode)
     if pt.cls.startswith("BAD") and ctx.keep:
+        prep = "rm -rf out inject.log"
+        if STAGES[pt.stage][1] == "dir":
+            prep += " src && mkdir src && cp %s/*.xml src/" % shell_quote(
+                os.path.join(ctx.work, "docs"))
         with open(os.path.join(d, "repro.sh"), "w") as f:
-            f.write("#!/bin/sh\n# %s\ncd %s && rm -rf out && %s\n"
-                    % (pt.line(), shell_quote(d), pt.repro))
+            f.write("#!/bin/sh\n# %s\ncd %s && %s && %s\n"
+                    % (pt.line(), shell_quote(d), prep, pt.repro))
     else:
         shutil.rmtree(d, ignore_errors=True)
     return pt
@@ -1103,8 +1113,8 @@ def main(argv):
             shutil.copy2(os.path.join(SRC_BIN, prog), BIN)
     ctx = Ctx(work, args.timeout, args.keep)
 
-    stages = [s for s in STAGES if wanted(only, s, None)
-              or any(s == st for st, _ in only)]
+    stages = [s for s in STAGES
+              if not only or any(st in (None, s) for st, _ in only)]
     if any(STAGES[s][1] == "dir" for s in stages) and "producer" not in stages:
         baseline(ctx, "producer")   # packer-dir takes its documents from it
     points = []
