@@ -165,7 +165,7 @@ ring-bench: $(RING_BENCH)
 
 # libFuzzer over the CSV reader and the XML writer; SECONDS bounds the run.
 FUZZ := build/fuzz/fuzz_csv_xml
-FUZZ_SRC := tests/fuzz/fuzz_csv_xml.c common/csv.c common/buf.c \
+FUZZ_SRC := tests/fuzz/fuzz_csv_xml.c common/csv.c common/utf8.c common/buf.c \
 	converter/xml_doc.c converter/xml_names.c converter/xml_pool.c
 SECONDS ?= 60
 $(FUZZ): $(FUZZ_SRC) $(wildcard common/*.h converter/*.h)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 #define CSV_READ_SIZE (256 * 1024)
 
@@ -464,62 +465,4 @@ csv_read_row(struct csv_reader *r, struct csv_row *row)
 		if (rc == 1)
 			return emit(r, row);
 	}
-}
-
-size_t
-utf8_char_len(const unsigned char *p, size_t n)
-{
-	size_t need, i;
-	uint32_t cp, min;
-	unsigned char c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1, cp = c & 0x1F, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		need = 2, cp = c & 0x0F, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		need = 3, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n <= need)
-		return 0;
-	for (i = 1; i <= need; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return need + 1;
-}
-
-int
-utf8_valid(const unsigned char *p, size_t n)
-{
-	const unsigned char *end = p + n;
-	size_t len;
-
-	uint64_t x;
-
-	while (p < end) {
-		/* ASCII eight bytes at a time: most of most CSV files. */
-		if (end - p >= 8) {
-			memcpy(&x, p, 8);
-			if (!(x & HIGHS)) {
-				p += 8;
-				continue;
-			}
-		}
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		len = utf8_char_len(p, (size_t)(end - p));
-		if (len == 0)
-			return 0;
-		p += len;
-	}
-	return 1;
 }

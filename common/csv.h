@@ -65,9 +65,4 @@ uint64_t csv_bytes_read(const struct csv_reader *r);
 /* A source on a file descriptor; retries EINTR.  ctx: int *. */
 ssize_t csv_fd_read(void *ctx, void *buf, size_t n);
 
-/* 1 if p[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-int utf8_valid(const unsigned char *p, size_t n);
-/* The length of the valid UTF-8 character at p (n > 0 bytes left), or 0. */
-size_t utf8_char_len(const unsigned char *p, size_t n);
-
 #endif

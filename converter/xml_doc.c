@@ -7,8 +7,6 @@
  */
 #include "xml_doc.h"
 
-#include "csv.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <inttypes.h>
@@ -18,6 +16,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "utf8.h"
 #include "xml_pool.h"
 
 #define SINK_SIZE (1024 * 1024)

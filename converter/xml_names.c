@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* ':' is a NameStartChar in XML 1.0, but the spec maps it to '_' (a name
  * with ':' means namespaces to every XML tool), so it is left out here. */
 static int
@@ -30,25 +32,17 @@ is_name_char(uint32_t c)
 	    (c >= 0x300 && c <= 0x36F) || (c >= 0x203F && c <= 0x2040);
 }
 
-/* Decodes one UTF-8 character at s (valid UTF-8 assumed, but bounds are
- * kept); returns its length and sets *cp.  A bad byte reads as U+FFFD. */
+/* One character of a cell (valid UTF-8, xml_names.h); its length, and
+ * its code point in *cp.  A bad byte reads as U+FFFD. */
 static size_t
-utf8_next(const unsigned char *s, size_t left, uint32_t *cp)
+next_char(const unsigned char *s, size_t left, uint32_t *cp)
 {
-	size_t n, i;
+	size_t n = utf8_decode(s, left, cp);
 
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 1;
-	if (n == 1 || n > left) {
+	if (n == 0) {
 		*cp = 0xFFFD;
 		return 1;
 	}
-	*cp = s[0] & (0xFF >> (n + 1));
-	for (i = 1; i < n; i++)
-		*cp = (*cp << 6) | (s[i] & 0x3F);
 	return n;
 }
 
@@ -66,11 +60,11 @@ xml_name_sanitize(struct buf *out, const char *s, size_t len, uint32_t column)
 	}
 	/* Replacing comes first: "@x" becomes "_x", which needs no prefix;
 	 * "1x" and "-x" keep their first character and get one. */
-	utf8_next(p, len, &c);
+	next_char(p, len, &c);
 	if (is_name_char(c) && !is_name_start(c) && buf_append(out, "_", 1) < 0)
 		return -1;
 	while (i < len) {
-		n = utf8_next(p + i, len - i, &c);
+		n = next_char(p + i, len - i, &c);
 		if (is_name_char(c)) {
 			if (buf_append(out, p + i, n) < 0)
 				return -1;

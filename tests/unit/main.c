@@ -16,6 +16,7 @@ main(void)
 
 	srunner_add_suite(sr, event_suite());
 	srunner_add_suite(sr, csv_suite());
+	srunner_add_suite(sr, utf8_suite());
 	srunner_add_suite(sr, record_suite());
 	srunner_add_suite(sr, names_suite());
 	srunner_add_suite(sr, tar_suite());

@@ -7,6 +7,7 @@
 Suite *ring_suite(void);
 Suite *event_suite(void);
 Suite *csv_suite(void);
+Suite *utf8_suite(void);
 Suite *record_suite(void);
 Suite *names_suite(void);
 Suite *tar_suite(void);

@@ -16,12 +16,13 @@
  * (fixed seeds, so a failure is reproducible).
  *
  * Then: a source failing with EIO or EILSEQ mid-stream (CSV_EIO, errno kept);
- * a field much larger than any read buffer; many rows with mixed line ends;
- * utf8_valid() on its own table; and the third-party csv-spectrum data
- * (tests/conformance/csv-spectrum, read via csv_fd_read and via chunked
- * sources), checked against tests/conformance/expected/NAME.txt, which
- * tests/conformance/make_expected.py writes from the JSON answers.  The data
- * directory is $CSVPACK_TESTDATA, "tests" by default.
+ * a field much larger than any read buffer; many rows with mixed line ends
+ * (utf8_valid() on its own table: test_utf8.c); and the third-party
+ * csv-spectrum data (tests/conformance/csv-spectrum, read via csv_fd_read
+ * and via chunked sources), checked against
+ * tests/conformance/expected/NAME.txt, which tests/conformance/
+ * make_expected.py writes from the JSON answers.  The data directory is
+ * $CSVPACK_TESTDATA, "tests" by default.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -939,14 +940,6 @@ START_TEST(test_many_rows)
 }
 END_TEST
 
-struct utf8_case {
-	const char *s;
-	size_t n;
-	int valid;
-};
-
-#define U(lit, valid)	{ (lit), sizeof(lit) - 1, (valid) }
-
 /*
  * The span scanner reads eight bytes at a time: random fields put every
  * delimiter, quote and line end at every offset within a word, next to
@@ -1021,67 +1014,6 @@ START_TEST(test_spans)
 		check_chunk_sizes(&e, ks, sizeof(ks) / sizeof(ks[0]), 0);
 	}
 	long_input_free(in, pool, rows);
-}
-END_TEST
-
-START_TEST(test_utf8_valid)
-{
-	static const struct utf8_case t[] = {
-		U("", 1),
-		U("plain ASCII, \t\r\n", 1),
-		U("\0", 1),
-		U("a\0b", 1),
-		U("\xC2\x80", 1),			/* U+0080 */
-		U("\xDF\xBF", 1),			/* U+07FF */
-		U("\xE0\xA0\x80", 1),			/* U+0800 */
-		U("\xED\x9F\xBF", 1),			/* U+D7FF */
-		U("\xEE\x80\x80", 1),			/* U+E000 */
-		U("\xEF\xBB\xBF", 1),			/* BOM */
-		U("\xEF\xBF\xBD", 1),			/* U+FFFD */
-		U("\xEF\xBF\xBF", 1),			/* U+FFFF */
-		U("\xF0\x90\x80\x80", 1),		/* U+10000 */
-		U("\xF4\x8F\xBF\xBF", 1),		/* U+10FFFF */
-		U("\xE8\x82\xA1\xE7\xA5\xA8", 1),	/* CJK */
-		U("\xF0\x9F\x98\x80!", 1),		/* emoji */
-		U("\x80", 0),				/* continuation */
-		U("\xBF", 0),
-		U("a\x80" "b", 0),
-		U("\xC0\x80", 0),			/* overlong NUL */
-		U("\xC1\xBF", 0),			/* overlong */
-		U("\xE0\x80\x80", 0),			/* overlong */
-		U("\xE0\x9F\xBF", 0),			/* U+07FF, long */
-		U("\xF0\x80\x80\x80", 0),		/* overlong */
-		U("\xF0\x8F\xBF\xBF", 0),		/* overlong U+FFFF */
-		U("\xED\xA0\x80", 0),			/* U+D800 */
-		U("\xED\xBF\xBF", 0),			/* U+DFFF */
-		U("\xF4\x90\x80\x80", 0),		/* U+110000 */
-		U("\xF5\x80\x80\x80", 0),
-		U("\xF8\x88\x80\x80\x80", 0),		/* 5 bytes */
-		U("\xFE", 0),
-		U("\xFF", 0),
-		U("\xC2", 0),				/* truncated */
-		U("\xC2" "A", 0),
-		U("\xE4\xB8", 0),
-		U("\xE4\xB8\xAD\xE4", 0),
-		U("\xF0\x9F\x98", 0),
-		U("\xC2\xC2\x80", 0),
-		U("\xE4" "a\xAD", 0),
-		/* only n bytes count */
-		{ "\xE4\xB8\xAD", 2, 0 },
-		{ "a\x80", 1, 1 },
-		{ "\xF0\x9F\x98\x80", 0, 1 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		char buf[256];
-		struct msg m = { buf, sizeof(buf), 0 };
-
-		msg_bytes(&m, t[i].s, t[i].n);
-		ck_assert_msg(utf8_valid((const unsigned char *)t[i].s,
-		    t[i].n) == t[i].valid, "utf8_valid(%s) != %d", buf,
-		    t[i].valid);
-	}
 }
 END_TEST
 
@@ -1343,10 +1275,6 @@ csv_suite(void)
 	tcase_add_test(tc, test_big_field);
 	tcase_add_test(tc, test_many_rows);
 	tcase_add_test(tc, test_spans);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("utf8");
-	tcase_add_test(tc, test_utf8_valid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("conformance");
