@@ -44,6 +44,7 @@ COMMON_SRC := $(wildcard common/*.c)
 PRODUCER_SRC := $(filter-out producer/main.c,$(wildcard producer/*.c))
 CONVERTER_SRC := $(filter-out converter/main.c,$(wildcard converter/*.c))
 PACKER_SRC := $(filter-out packer/main.c,$(wildcard packer/*.c))
+ADMIN_SRC := $(filter-out admin/main.c,$(wildcard admin/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -51,9 +52,11 @@ COMMON_OBJ := $(call obj,$(COMMON_SRC))
 PRODUCER_OBJ := $(call obj,$(PRODUCER_SRC))
 CONVERTER_OBJ := $(call obj,$(CONVERTER_SRC))
 PACKER_OBJ := $(call obj,$(PACKER_SRC))
+ADMIN_OBJ := $(call obj,$(ADMIN_SRC))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
 
-PROGRAMS := $(BIN)/csvpack-producer $(BIN)/csvpack-converter $(BIN)/csvpack-packer $(BIN)/csvpack
+PROGRAMS := $(BIN)/csvpack-producer $(BIN)/csvpack-converter $(BIN)/csvpack-packer \
+	$(BIN)/csvpack-admin $(BIN)/csvpack
 UNIT := $(BUILD)/tests/unit-tests
 
 .PHONY: all check lint unit e2e faults soak sanitize demo install clean deps bench ring-bench fuzz
@@ -74,6 +77,9 @@ $(BIN)/csvpack-converter: $(BUILD)/converter/main.o $(CONVERTER_OBJ) $(COMMON_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/csvpack-packer: $(BUILD)/packer/main.o $(PACKER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/csvpack-admin: $(BUILD)/admin/main.o $(ADMIN_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/csvpack: scripts/csvpack

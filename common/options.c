@@ -12,8 +12,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "fail.h"
 #include "msg.h"
-#include "pipeline.h"
+#include "ipc_names.h"
 
 enum {
 	OPT_NO_HEADER = 256, OPT_ENCODING, OPT_RAGGED, OPT_NAME,
@@ -145,14 +146,27 @@ usage(const char *prog)
 		fputs(usage_producer, stdout);
 }
 
+/* Says what is wrong with arg, which is echoed with its control
+ * characters escaped (a value is not to drive the terminal), and records
+ * a usage error.  Returns -1. */
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	char what[256];
+	char shown[160], what[600];
+	size_t n = 0;
+	const unsigned char *p;
 
-	snprintf(what, sizeof(what), fmt, arg);
-	msg_warn("%s (see --help)", what);
-	return EXIT_USAGE;
+	for (p = (const unsigned char *)arg; *p && n + 8 < sizeof(shown); p++)
+		if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(shown + n, sizeof(shown) - n,
+			    "\\x%02x", *p);
+		else
+			shown[n++] = (char)*p;
+	shown[n] = '\0';
+	if (*p)
+		snprintf(shown + n, sizeof(shown) - n, "...");
+	snprintf(what, sizeof(what), fmt, shown);
+	return fail_usage("%s (see --help)", what);
 }
 
 static int
@@ -229,6 +243,8 @@ check_encoding(const char *e)
 
 	if (is_utf8_name(e))
 		return 0;
+	if (!*e)
+		return -1; /* iconv's "" is the locale's: not what was meant */
 	cd = iconv_open("UTF-8", e);
 	if (cd == (iconv_t)-1)
 		return -1;
@@ -275,7 +291,7 @@ has_control(const char *s)
 	return 0;
 }
 
-/* One option; returns 0, EXIT_USAGE or -1 (help/version done). */
+/* One option; returns 0, 1 (help or version printed) or -1 (said). */
 static int
 take_option(struct options *o, int c, const char *arg, const char *prog)
 {
@@ -366,10 +382,10 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 		break;
 	case 'h':
 		usage(prog);
-		return -1;
+		return 1;
 	case 'V':
 		printf("%s %s\n", prog, CSVPACK_VERSION);
-		return -1;
+		return 1;
 	default:
 		return usage_error("%s", "unknown option");
 	}
@@ -386,10 +402,18 @@ options_parse(struct options *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":o:b:r:d:l:j:qhV", long_options,
 	    NULL)) != -1) {
 		if (c == '?') {
+			/* A long option known but given a value it does not
+			 * take has its code in optopt; an unknown one 0; an
+			 * unknown short one its letter. */
+			const char *word = argv[optind - 1];
+
+			if (strncmp(word, "--", 2) == 0 && optopt)
+				return usage_error("option %s takes no value",
+				    word);
 			if (optopt)
 				return usage_error("unknown option -%s",
 				    (char[]){ (char)optopt, 0 });
-			return usage_error("unknown option %s", argv[optind - 1]);
+			return usage_error("unknown option %s", word);
 		}
 		if (c == ':')
 			return usage_error("option %s needs a value",

@@ -40,8 +40,9 @@ struct options {
 	int ninputs;
 };
 
-/* Parses argv.  Returns 0 to go on, EXIT_USAGE after printing the error,
- * or -1 when --help or --version was printed (exit 0). */
+/* Parses argv.  Returns 0 to go on, 1 when --help or --version was
+ * printed (the program is done: exit 0), or -1 after saying what is wrong
+ * (a usage error, recorded: fail.h). */
 int options_parse(struct options *o, int argc, char **argv);
 /* Parses "16M"-style sizes; returns 0 or -1. */
 int parse_size(const char *s, uint64_t *out);

@@ -15,7 +15,7 @@
 #include "fail.h"
 #include "msg.h"
 #include "outdir.h"
-#include "pipeline.h"
+#include "ipc_names.h"
 #include "sysio.h"
 
 #define OUTLOCK_TRIES 200 /* x 10 ms: the first holder writes its name */

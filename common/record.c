@@ -7,6 +7,9 @@
 #include <string.h>
 
 #define NROWS_OFFSET (8 + 8 + 4)
+#define WIDTH_OFFSET (NROWS_OFFSET + 4)
+#define ROW_MIN 12   /* u64 line, u32 nfields */
+#define FIELD_MIN 5  /* u32 len, NUL */
 
 static int
 put_string(struct buf *b, const char *s, uint32_t len)
@@ -26,6 +29,7 @@ chunk_begin(struct buf *b, uint64_t sid, uint64_t first_row,
 	buf_reset(b);
 	if (buf_append_u64(b, sid) < 0 || buf_append_u64(b, first_row) < 0 ||
 	    buf_append_u32(b, ncols) < 0 || buf_append_u32(b, 0) < 0 ||
+	    buf_append_u32(b, ncols) < 0 ||
 	    put_string(b, source, (uint32_t)strlen(source)) < 0)
 		return -1;
 	for (i = 0; i < ncols; i++)
@@ -49,7 +53,7 @@ int
 chunk_add_row(struct buf *b, uint64_t line, const struct field *fields,
     uint32_t nfields)
 {
-	uint32_t i;
+	uint32_t i, width;
 
 	if (buf_reserve(b, chunk_row_size(fields, nfields)) < 0)
 		return -1;
@@ -58,6 +62,9 @@ chunk_add_row(struct buf *b, uint64_t line, const struct field *fields,
 	for (i = 0; i < nfields; i++)
 		if (put_string(b, fields[i].s, fields[i].len) < 0)
 			return -1;
+	memcpy(&width, b->data + WIDTH_OFFSET, 4);
+	if (nfields > width)
+		memcpy(b->data + WIDTH_OFFSET, &nfields, 4);
 	return 0;
 }
 
@@ -92,6 +99,26 @@ take_string(struct chunk *c, struct field *f)
 }
 
 int
+chunk_sid(const void *data, size_t len, uint64_t *sid)
+{
+	if (len < 8)
+		return -1;
+	memcpy(sid, data, 8);
+	return 0;
+}
+
+/* A width the rows could have: the header's, or that of a row the bytes
+ * left could hold. */
+static int
+width_possible(const struct chunk *c)
+{
+	if (c->width == c->ncols)
+		return 1;
+	return c->width > c->ncols && c->nrows > 0 &&
+	    (size_t)(c->end - c->p) >= ROW_MIN + (size_t)c->width * FIELD_MIN;
+}
+
+int
 chunk_open(struct chunk *c, const void *data, size_t len,
     struct field *names, uint32_t max_cols)
 {
@@ -102,12 +129,14 @@ chunk_open(struct chunk *c, const void *data, size_t len,
 	c->rows_read = 0;
 	if (take(c, &c->sid, 8) < 0 || take(c, &c->first_row, 8) < 0 ||
 	    take(c, &c->ncols, 4) < 0 || take(c, &c->nrows, 4) < 0 ||
+	    take(c, &c->width, 4) < 0 ||
 	    take_string(c, &c->source) < 0 || c->ncols > max_cols)
 		return -1;
 	for (i = 0; i < c->ncols; i++)
 		if (take_string(c, &names[i]) < 0)
 			return -1;
-	return 0;
+	c->widest = c->ncols;
+	return width_possible(c) ? 0 : -1;
 }
 
 int
@@ -118,27 +147,15 @@ chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
 	uint32_t i;
 
 	if (c->rows_read == c->nrows)
-		return c->p == c->end ? 0 : -1;
+		return c->p == c->end && c->widest == c->width ? 0 : -1;
 	c->rows_read++;
 	if (take(c, line, 8) < 0 || take(c, nfields, 4) < 0 ||
-	    (fields && *nfields > max))
+	    *nfields > c->width || (fields && *nfields > max))
 		return -1;
+	if (*nfields > c->widest)
+		c->widest = *nfields;
 	for (i = 0; i < *nfields; i++)
 		if (take_string(c, fields ? &fields[i] : &skipped) < 0)
 			return -1;
 	return 1;
-}
-
-int64_t
-chunk_max_fields(const struct chunk *c)
-{
-	struct chunk cur = *c;
-	uint64_t line;
-	uint32_t n, most = c->ncols;
-	int rc;
-
-	while ((rc = chunk_next_row(&cur, &line, NULL, 0, &n)) == 1)
-		if (n > most)
-			most = n;
-	return rc < 0 ? -1 : (int64_t)most;
 }

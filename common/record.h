@@ -4,18 +4,23 @@
  * A CHUNK record is one future XML document: up to R data rows of one
  * input, with the input's name and header.  Its rows are consecutive data
  * rows of the input, the first being number first_row (from 1, the header
- * not counted): the journal tracks documents by these numbers.  Layout (native byte order: the
- * ring never leaves the host), each string followed by a NUL so readers use
- * it in place:
+ * not counted): the journal tracks documents by these numbers.  Layout
+ * (native byte order: the ring never leaves the host), each string
+ * followed by a NUL so readers use it in place:
  *
- *   u64 sid, u64 first_row, u32 ncols, u32 nrows
+ *   u64 sid, u64 first_row, u32 ncols, u32 nrows, u32 width
  *   u32 len, source[len], NUL
  *   ncols x { u32 len, name[len], NUL }
  *   nrows x { u64 line, u32 nfields, nfields x { u32 len, value[len], NUL } }
  *
+ * width is the widest row's field count, the header counted as a row: the
+ * document's columns, known before its first row, so the converter reads
+ * each record once.  The producer's chunk_add_row keeps it up to date;
+ * chunk_finish patches nrows in.
+ *
  * An END record (u32 flags) closes the stream.  The reader checks every
- * length against the record's end: a bad record is an error, never a read
- * out of bounds.
+ * length against the record's end, and width against the rows: a bad
+ * record is an error, never a read out of bounds.
  */
 #ifndef CSVPACK_RECORD_H
 #define CSVPACK_RECORD_H
@@ -42,7 +47,8 @@ struct field {
 };
 
 /* Building (producer).  chunk_begin resets b and writes the fixed part;
- * chunk_add_row appends a row; chunk_finish patches the row count in. */
+ * chunk_add_row appends a row (and raises the width when it is wider);
+ * chunk_finish patches the row count in. */
 int chunk_begin(struct buf *b, uint64_t sid, uint64_t first_row,
     const char *source, const struct field *header, uint32_t ncols);
 /* Bytes chunk_add_row would add for a row of these fields. */
@@ -56,23 +62,28 @@ struct chunk {
 	uint64_t sid;
 	uint64_t first_row;
 	uint32_t ncols, nrows;
+	uint32_t width;      /* the widest row, the header counted */
 	uint32_t rows_read;
+	uint32_t widest;     /* the widest row read so far */
 	struct field source;
 	const unsigned char *p, *end; /* the cursor */
 };
 
+/* A record's sid, before anything else is read: 0, or -1 if the record
+ * is too short to hold one. */
+int chunk_sid(const void *data, size_t len, uint64_t *sid);
 /* Parses the fixed part; header names go into names[0..ncols) (the caller
- * gives room for max_cols; more is an error).  Returns 0 or -1. */
+ * gives room for max_cols; more is an error).  Returns 0, or -1 if the
+ * record is bad: cut short, or a width below ncols or above what its
+ * bytes could hold (so it is safe to allocate width fields). */
 int chunk_open(struct chunk *c, const void *data, size_t len,
     struct field *names, uint32_t max_cols);
 /* Reads the next row's fields into fields[0..max) and sets *nfields and
  * *line.  Returns 1, 0 after the last of nrows rows, or -1 if the record
- * is bad (cut short, or bytes after the last row) or the row has more than
- * max fields.  fields may be NULL to skip the row. */
+ * is bad (cut short, bytes after the last row, a row wider than width, or
+ * no row as wide as width) or the row has more than max fields.  fields
+ * may be NULL to skip the row. */
 int chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
     uint32_t max, uint32_t *nfields);
-/* The largest field count among the header and the rows of an opened
- * chunk (c is not moved), or -1 if the record is bad. */
-int64_t chunk_max_fields(const struct chunk *c);
 
 #endif

@@ -30,10 +30,12 @@
 #include "options.h"
 #include "outdir.h"
 #include "outlock.h"
+#include "peers.h"
 #include "pipeline.h"
 #include "proc.h"
 #include "record.h"
 #include "signals.h"
+#include "stage.h"
 #include "staging.h"
 #include "sysio.h"
 #include "xml_doc.h"
@@ -108,7 +110,6 @@ write_chunk(struct converter *cv, const struct ring_rec *rec, int fd,
 {
 	uint64_t line;
 	uint32_t n;
-	int64_t width;
 	int rc;
 
 	if (grow_fields(cv, 16) < 0)
@@ -120,13 +121,10 @@ write_chunk(struct converter *cv, const struct ring_rec *rec, int fd,
 		if (c->ncols <= cv->fields_cap || grow_fields(cv, c->ncols) < 0)
 			return errno = EBADMSG, -1;
 	}
-	width = chunk_max_fields(c);
-	if (width < 0)
-		return errno = EBADMSG, -1;
 	if (xml_doc_begin(&cv->doc, fd, c->source.s, c->sid) < 0 ||
-	    xml_doc_columns(&cv->doc, cv->fields, c->ncols, (uint32_t)width) < 0)
+	    xml_doc_columns(&cv->doc, cv->fields, c->ncols, c->width) < 0)
 		return -1;
-	if (grow_fields(cv, (uint32_t)width) < 0)
+	if (grow_fields(cv, c->width) < 0)
 		return errno = ENOMEM, -1;
 	while ((rc = chunk_next_row(c, &line, cv->fields, cv->fields_cap,
 	    &n)) == 1)
@@ -165,9 +163,8 @@ convert_record(struct converter *cv, const struct ring_rec *rec)
 	struct chunk c = { 0 };
 	int fd, dfd = cv->staging_fd, saved;
 
-	if (rec->len < 8)
+	if (chunk_sid(rec->data, rec->len, &c.sid) < 0)
 		goto bad;
-	memcpy(&c.sid, rec->data, 8);
 	staging_doc_name(final, sizeof(final), c.sid);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", final);
 	/* A new file of ours, never one that was there (outdir.h). */
@@ -214,11 +211,11 @@ handoff(struct converter *cv, int last)
 
 	atomic_store(&p->sh->handoff_eos, (uint32_t)last);
 	if (event_set(&p->ev[EV_CONVERTED]) < 0)
-		return fail_sys("sem_post %s", p->ev_name[EV_CONVERTED]);
+		return fail_sys("sem_post %s", p->names.ev[EV_CONVERTED]);
 	if (pipeline_wait_event(p, EV_PACKED) < 0)
 		return pipeline_wait_failed(p);
 	if (event_clear(&p->ev[EV_PACKED]) < 0)
-		return fail_sys("sem_trywait %s", p->ev_name[EV_PACKED]);
+		return fail_sys("sem_trywait %s", p->names.ev[EV_PACKED]);
 	cv->in_batch = 0;
 	cv->pipe.deadline_ms = 0;
 	return 0;
@@ -231,6 +228,7 @@ run(struct converter *cv)
 	long left;
 	int rc, sig;
 
+	cv->pipe.interruptible = 1;
 	/* Documents an interrupted run left are packed before any new one
 	 * is written (spec guarantee 6). */
 	left = staging_clean(cv->staging_fd, cv->staging);
@@ -260,11 +258,11 @@ run(struct converter *cv)
 			break; /* a stop signal: pack what is converted */
 		if (rc == RING_CORRUPT) {
 			msg_warn("ring %s: corrupt record header",
-			    cv->pipe.shm_name);
+			    cv->pipe.names.shm);
 			return fail_note(FAIL_SYS);
 		}
 		if (rc != RING_OK)
-			return fail_sys("ring %s", cv->pipe.shm_name);
+			return fail_sys("ring %s", cv->pipe.names.shm);
 		if (rec.type == REC_END)
 			break;
 		if (rec.type != REC_CHUNK) {
@@ -339,40 +337,24 @@ main(int argc, char **argv)
 	struct converter cv;
 	int rc;
 
-	msg_init(argv[0]);
 	if (xml_pool_install() < 0) {
 		msg_warn("xmlMemSetup failed");
 		return EXIT_FAIL;
 	}
-	rc = options_parse(&opt, argc, argv);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	msg_quiet(opt.quiet);
+	rc = stage_options(argc, argv, &opt);
+	if (rc <= 0)
+		return fail_status_of(rc);
 	LIBXML_TEST_VERSION
 	if (opt.to_stdout)
 		return fail_status_of(convert_to_stdout(&opt));
-	if (!opt.name) {
-		msg_warn("--name is required when a stage runs alone "
-		    "(the csvpack launcher picks one)");
-		return EXIT_USAGE;
-	}
-	if (signals_install() < 0) {
-		msg_warn_errno("sigaction");
-		return EXIT_FAIL;
-	}
 	memset(&cv, 0, sizeof(cv));
 	cv.opt = &opt;
 	xml_doc_init(&cv.doc);
 	cv.out_fd = cv.staging_fd = cv.lock_fd = -1;
+	rc = 0;
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
-	if (pipeline_attach(&cv.pipe, opt.name, opt.ring_size,
-	    STAGE_CONVERTER) < 0)
-		return fail_status_of(-1);
-	cv.pipe.interruptible = 1;
-	pipeline_set_attach_timeout(&cv.pipe, opt.attach_timeout);
-	if (make_dirs(opt.output) < 0 ||
-	    pipeline_agree(&cv.pipe, opt.output, opt.batch) < 0 ||
+	if (stage_join(&cv.pipe, &opt, STAGE_CONVERTER, opt.batch) < 0 ||
 	    outdir_open(opt.output, 0, &cv.out_fd) < 0 ||
 	    (cv.staging_fd = staging_open_at(cv.out_fd, opt.output,
 	    &cv.staging)) < 0 ||

@@ -31,10 +31,12 @@
 #include "options.h"
 #include "outdir.h"
 #include "outlock.h"
+#include "peers.h"
 #include "pipeline.h"
 #include "progress.h"
 #include "proc.h"
 #include "signals.h"
+#include "stage.h"
 #include "staging.h"
 #include "sysio.h"
 
@@ -230,7 +232,7 @@ run(struct packer *pk)
 			return -1;
 		if (event_clear(&p->ev[EV_CONVERTED]) < 0 ||
 		    event_set(&p->ev[EV_PACKED]) < 0)
-			return fail_sys("sem %s", p->name);
+			return fail_sys("sem %s", p->names.name);
 		if (last) {
 			sig = pipeline_stop_signal(p);
 			return sig ? fail_note_stop(sig) : 0;
@@ -369,7 +371,7 @@ finish(struct packer *pk, int rc)
 {
 	int over = rc == 0 || fail_kind() == FAIL_STOP, ok = 0;
 
-	if (over) {
+	if (over && pk->pipe.sh) {
 		/* Staging is empty now: leave only archives behind. */
 		if (pk->dirs.staging_fd >= 0 && staging_remove(pk->dirs.out_fd,
 		    pk->dirs.staging_fd, pk->dirs.staging_path, rc == 0) < 0)
@@ -384,6 +386,28 @@ finish(struct packer *pk, int rc)
 	return ok;
 }
 
+/* The pipeline joined: the output directory, its lock and archives, then
+ * every handoff until the last. */
+static int
+serve(struct packer *pk)
+{
+	const struct options *o = pk->opt;
+	int rc;
+
+	if (open_dirs(pk, NULL) < 0 ||
+	    (pk->lock_fd = outlock_take_at(pk->dirs.out_fd, o->output,
+	    o->name)) < 0 ||
+	    scan_archives(pk) < 0 ||
+	    member_mtime(pk->pipe.sh->started, &pk->mtime) < 0)
+		return -1;
+	pk->show_progress = !o->quiet && (o->progress || isatty(STDERR_FILENO));
+	if (pk->show_progress)
+		progress_start(&pk->progress, pk->pipe.sh);
+	rc = run(pk);
+	progress_stop(&pk->progress);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -391,44 +415,21 @@ main(int argc, char **argv)
 	struct packer pk;
 	int rc;
 
-	msg_init(argv[0]);
-	rc = options_parse(&opt, argc, argv);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	msg_quiet(opt.quiet);
+	rc = stage_options(argc, argv, &opt);
+	if (rc <= 0)
+		return fail_status_of(rc);
 	memset(&pk, 0, sizeof(pk));
 	pk.opt = &opt;
 	pk.dirs.out_fd = pk.dirs.staging_fd = -1;
 	pk.lock_fd = -1;
 	if (opt.pack_dir)
 		return fail_status_of(pack_dir(&pk));
-	if (!opt.name)
-		return fail_status_of(fail_usage("--name is required when a stage "
-		    "runs alone (the csvpack launcher picks one)"));
-	if (signals_install() < 0)
-		return fail_status_of(fail_sys("sigaction"));
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
-	if (pipeline_attach(&pk.pipe, opt.name, opt.ring_size,
-	    STAGE_PACKER) < 0)
-		return fail_status_of(-1);
-	pk.attached = 1;
-	pipeline_set_attach_timeout(&pk.pipe, opt.attach_timeout);
-	rc = -1;
-	if (make_dirs(opt.output) == 0 &&
-	    pipeline_agree(&pk.pipe, opt.output, opt.batch) == 0 &&
-	    open_dirs(&pk, NULL) == 0 &&
-	    (pk.lock_fd = outlock_take_at(pk.dirs.out_fd, opt.output,
-	    opt.name)) >= 0 &&
-	    scan_archives(&pk) == 0 &&
-	    member_mtime(pk.pipe.sh->started, &pk.mtime) == 0) {
-		pk.show_progress = !opt.quiet &&
-		    (opt.progress || isatty(STDERR_FILENO));
-		if (pk.show_progress)
-			progress_start(&pk.progress, pk.pipe.sh);
-		rc = run(&pk);
-		progress_stop(&pk.progress);
-	}
+	rc = stage_join(&pk.pipe, &opt, STAGE_PACKER, opt.batch);
+	pk.attached = rc == 0;
+	if (rc == 0)
+		rc = serve(&pk);
 	if (finish(&pk, rc) < 0 && rc == 0)
 		rc = -1;
 	close_dirs(&pk);

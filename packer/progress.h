@@ -16,7 +16,7 @@
 
 #include <pthread.h>
 
-#include "pipeline.h"
+#include "shm_layout.h"
 
 struct progress {
 	const struct pipeline_shared *sh;

@@ -33,9 +33,11 @@
 #include "msg.h"
 #include "options.h"
 #include "outlock.h"
+#include "peers.h"
 #include "pipeline.h"
 #include "record.h"
 #include "signals.h"
+#include "stage.h"
 #include "staging.h"
 
 struct producer {
@@ -64,7 +66,7 @@ push_failed(struct producer *pr, int rc)
 	if (rc == RING_STOPPED && (sig = pipeline_stop_signal(&pr->pipe)))
 		return fail_note_stop(sig);
 	if (rc == RING_ERROR)
-		return fail_sys("ring %s", pr->pipe.shm_name);
+		return fail_sys("ring %s", pr->pipe.names.shm);
 	msg_warn("ring: cannot push a record (status %d)", rc);
 	return fail_note(FAIL_SYS);
 }
@@ -248,86 +250,6 @@ run(struct producer *pr)
 	return rc;
 }
 
-/* --validate: the options parsed; can every input be opened? */
-static int
-validate_inputs(const struct options *o)
-{
-	struct stat st;
-	int i, fd, rc = 0;
-
-	for (i = 0; i < o->ninputs; i++) {
-		if (strcmp(o->inputs[i], "-") == 0)
-			continue;
-		/* Opening a FIFO would block for, or steal, its writer:
-		 * stat and access tell enough. */
-		if (stat(o->inputs[i], &st) == 0 && S_ISFIFO(st.st_mode)) {
-			if (access(o->inputs[i], R_OK) < 0) {
-				msg_warn_errno("%s", o->inputs[i]);
-				rc = EXIT_FAIL;
-			}
-			continue;
-		}
-		fd = open(o->inputs[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0) {
-			msg_warn_errno("%s", o->inputs[i]);
-			rc = EXIT_FAIL;
-			continue;
-		}
-		close(fd);
-	}
-	return rc;
-}
-
-/* --cleanup [NAME]: remove what dead pipelines left in /dev/shm; a
- * running pipeline's objects are never touched. */
-static int
-cleanup(const struct options *o)
-{
-	const char *name = o->name ? o->name : o->ninputs ? o->inputs[0] : NULL;
-
-	if (!name)
-		return pipeline_cleanup_all() < 0 ? EXIT_FAIL : 0;
-	if (!pipeline_name_valid(name)) {
-		msg_warn("--cleanup: '%s' is not a pipeline name", name);
-		return EXIT_USAGE;
-	}
-	return pipeline_cleanup(name) < 0 ? EXIT_FAIL : 0;
-}
-
-/* --status [--watch] [NAME]: once, or redrawn every second (like
- * watch(1)) until the pipeline, or every pipeline, has ended. */
-static int
-status(const struct options *o)
-{
-	const char *name = o->name ? o->name : o->ninputs ? o->inputs[0] : NULL;
-	const struct timespec second = { 1, 0 };
-	int tty = isatty(STDOUT_FILENO), n, seen = 0;
-
-	if (name && !pipeline_name_valid(name)) {
-		msg_warn("--status: '%s' is not a pipeline name", name);
-		return EXIT_USAGE;
-	}
-	if (!o->watch)
-		return pipeline_status(name, 0) < 0 ? EXIT_FAIL : 0;
-	for (;;) {
-		if (tty)
-			fputs("\033[H\033[2J", stdout);
-		n = pipeline_status(name, seen);
-		if (n < 0 && !seen)
-			return EXIT_FAIL;
-		/* Gone, or nothing of it lives (killed: --cleanup is due). */
-		if (n <= 0) {
-			if (name)
-				printf("pipeline %s has ended\n", name);
-			return 0;
-		}
-		seen = 1;
-		if (fflush(stdout) == EOF)
-			return EXIT_FAIL;
-		nanosleep(&second, NULL);
-	}
-}
-
 /* How the producer ends, for the others: an input that failed (bad or
  * unreadable) ended the stream in order, END sent, so they finish its
  * rows; anything else that failed broke the pipeline. */
@@ -362,53 +284,26 @@ main(int argc, char **argv)
 	struct producer pr;
 	int rc;
 
-	msg_init(argv[0]);
-	rc = options_parse(&opt, argc, argv);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	msg_quiet(opt.quiet);
-	if (opt.cleanup)
-		return cleanup(&opt);
-	if (opt.status)
-		return status(&opt);
-	if (opt.validate) {
-		/* Refused here, a second pipeline on a busy directory says
-		 * so once, before any stage starts. */
-		if (outlock_busy(opt.output, opt.name))
-			return EXIT_FAIL;
-		return validate_inputs(&opt);
-	}
-	if (!opt.name) {
-		msg_warn("--name is required when a stage runs alone "
-		    "(the csvpack launcher picks one)");
-		return EXIT_USAGE;
-	}
-	if (signals_install() < 0) {
-		msg_warn_errno("sigaction");
-		return EXIT_FAIL;
-	}
+	rc = stage_options(argc, argv, &opt);
+	if (rc <= 0)
+		return fail_status_of(rc);
 	memset(&pr, 0, sizeof(pr));
 	pr.opt = &opt;
-	if (coverage_load(opt.output, &pr.done) < 0)
-		return fail_status_of(-1);
-	pr.sid = pr.done.max_sid + 1;
-	if (!opt.resume)
-		coverage_free(&pr.done); /* only the numbering was wanted */
-	if (pipeline_attach(&pr.pipe, opt.name, opt.ring_size,
-	    STAGE_PRODUCER) < 0) {
-		coverage_free(&pr.done);
-		return fail_status_of(-1);
-	}
-	pr.pipe.interruptible = 1;
-	pipeline_set_attach_timeout(&pr.pipe, opt.attach_timeout);
-	pr.max_record = ring_max_payload(&pr.pipe.ring);
 	buf_init(&pr.chunk, 0);
-	if (make_dirs(opt.output) < 0 ||
-	    pipeline_agree(&pr.pipe, opt.output, 0) < 0 || run(&pr) < 0)
-		rc = -1;
+	rc = -1;
+	if (stage_join(&pr.pipe, &opt, STAGE_PRODUCER, 0) == 0 &&
+	    coverage_load(opt.output, &pr.done) == 0) {
+		/* sids go on after the highest the directory knows */
+		pr.sid = pr.done.max_sid + 1;
+		if (!opt.resume)
+			coverage_free(&pr.done);
+		pr.pipe.interruptible = 1;
+		pr.max_record = ring_max_payload(&pr.pipe.ring);
+		rc = run(&pr);
+	}
 	/* A signal that cut a read short must reach the other stages (by
 	 * hand, nobody else tells them); they wind down in order. */
-	if (fail_kind() == FAIL_STOP)
+	if (pr.pipe.sh && fail_kind() == FAIL_STOP)
 		pipeline_stop_signal(&pr.pipe);
 	/* Started by hand, the others may not have come yet: the rows in
 	 * the ring are theirs, and the pipeline's objects must not outlive

@@ -11,8 +11,9 @@
  * DEL, a leading '.' (--name); --encoding (UTF-8 spellings become NULL);
  * --flush-after; flags; --stdout with and without =FILE; unknown options,
  * a missing value; inputs after options, between them and after "--";
- * --help and --version.  A refusal returns EXIT_USAGE and says, once, on
- * stderr, "csvpack-test: " and what was wrong with which option.
+ * --help and --version.  A refusal returns -1, records FAIL_USAGE and
+ * says, once, on stderr, "csvpack-test: " and what was wrong with which
+ * option; --help and --version return 1.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +25,7 @@
 
 #include "suites.h"
 #include "msg.h"
+#include "fail.h"
 #include "options.h"
 
 /* --- stdout or stderr, captured without echo --------------------------- */
@@ -98,8 +100,11 @@ parse(struct options *o, const char *const *args, char **err)
 	argv_store[argc] = NULL;
 	optind = 0; /* GNU: a full reinitialisation */
 	cap_begin(&c, STDERR_FILENO);
+	fail_reset();
 	rc = options_parse(o, argc, argv_store);
 	text = cap_end(&c);
+	/* The kind of a refusal is recorded, nothing else's. */
+	ck_assert_int_eq(fail_kind(), rc < 0 ? FAIL_USAGE : FAIL_NONE);
 	if (err) {
 		*err = text;
 	} else {
@@ -300,7 +305,7 @@ START_TEST(length_limits)
 	parse_ok(&o, args);
 	ck_assert_uint_eq(strlen(o.prefix), 200);
 	args[1] = repeat('p', 201);
-	ck_assert_int_eq(parse(&o, args, &err), EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, args, &err), -1);
 	assert_has(err, "csvpack-test: --prefix: '");
 	free(err);
 	args[0] = "--name";
@@ -308,7 +313,7 @@ START_TEST(length_limits)
 	parse_ok(&o, args);
 	ck_assert_uint_eq(strlen(o.name), 64);
 	args[1] = repeat('n', 65);
-	ck_assert_int_eq(parse(&o, args, &err), EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, args, &err), -1);
 	assert_has(err, "csvpack-test: --name: '");
 	free(err);
 }
@@ -454,8 +459,8 @@ static const struct refusal refusals[] = {
 	{ { "-j", "0" }, "-j: '0' is not a count 1-256" },
 	{ { "-j", "257" }, "-j: '257' is not a count 1-256" },
 	{ { "-d", "\"" }, "-d: '\"' is not a one-byte ASCII delimiter" },
-	{ { "-d", "\r" }, "-d: '\r' is not a one-byte ASCII delimiter" },
-	{ { "-d", "\n" }, "-d: '\n' is not a one-byte ASCII delimiter" },
+	{ { "-d", "\r" }, "-d: '\\x0d' is not a one-byte ASCII delimiter" },
+	{ { "-d", "\n" }, "-d: '\\x0a' is not a one-byte ASCII delimiter" },
 	{ { "-d", "\xe9" }, "-d: '\xe9' is not a one-byte ASCII delimiter" },
 	{ { "-d", "\xc3\xa9" }, "-d: '\xc3\xa9' is not a one-byte ASCII" },
 	{ { "-d", ",;" }, "-d: ',;' is not a one-byte ASCII delimiter" },
@@ -473,19 +478,22 @@ static const struct refusal refusals[] = {
 	{ { "--ring-size", "17179869185G" }, "--ring-size: '17179869185G'" },
 	{ { "--prefix", "a/b" }, "--prefix: 'a/b' must be a name of 1-200" },
 	{ { "--prefix", "/" }, "--prefix: '/' must be" },
-	{ { "--prefix", "a\nb" }, "--prefix: 'a\nb' must be" },
-	{ { "--prefix", "a\tb" }, "--prefix: 'a\tb' must be" },
-	{ { "--prefix", "a\x7f" }, "--prefix: 'a\x7f' must be" },
-	{ { "--prefix", "\x1b[2J" }, "--prefix: '" },
+	{ { "--prefix", "a\nb" }, "--prefix: 'a\\x0ab' must be" },
+	{ { "--prefix", "a\tb" }, "--prefix: 'a\\x09b' must be" },
+	{ { "--prefix", "a\x7f" }, "--prefix: 'a\\x7f' must be" },
+	/* echoed escaped: a value must not drive the terminal */
+	{ { "--prefix", "\x1b[2J" }, "--prefix: '\\x1b[2J' must be" },
 	{ { "--prefix", "" }, "--prefix: '' must be" },
 	{ { "--name", "a/b" }, "--name: 'a/b' must be 1-64 of" },
 	{ { "--name", ".x" }, "--name: '.x' must be" },
-	{ { "--name", "a\x01" }, "--name: 'a\x01' must be" },
-	{ { "--name", "a\n" }, "--name: 'a\n' must be" },
+	{ { "--name", "a\x01" }, "--name: 'a\\x01' must be" },
+	{ { "--name", "a\n" }, "--name: 'a\\x0a' must be" },
 	{ { "--name", "a b" }, "--name: 'a b' must be" },
 	{ { "--name", "\xc3\xa9" }, "--name: '\xc3\xa9' must be" },
 	{ { "--name", "" }, "--name: '' must be" },
 	{ { "--encoding", "NOPE" }, "--encoding: unknown encoding 'NOPE'" },
+	/* iconv's "" would be the locale's charset, not what was meant */
+	{ { "--encoding", "" }, "--encoding: unknown encoding ''" },
 	{ { "--flush-after", "0" }, "--flush-after: '0' is not a number" },
 	{ { "--flush-after", "-1" }, "--flush-after: '-1' is not a number" },
 	{ { "--flush-after", "abc" }, "--flush-after: 'abc' is not a number" },
@@ -518,7 +526,7 @@ START_TEST(refused)
 	struct options o;
 	char *err;
 
-	ck_assert_int_eq(parse(&o, r->args, &err), EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, r->args, &err), -1);
 	snprintf(want, sizeof(want), "csvpack-test: %s", r->says);
 	assert_has(err, want);
 	expect_said_once(err);
@@ -537,8 +545,11 @@ START_TEST(flag_with_a_value_refused)
 	char *err;
 
 	args[0] = values[_i];
-	ck_assert_int_eq(parse(&o, args, &err), EXIT_USAGE);
-	assert_has(err, "csvpack-test: unknown option");
+	ck_assert_int_eq(parse(&o, args, &err), -1);
+	/* The message names the option as given, not a stray byte. */
+	assert_has(err, "csvpack-test: option ");
+	assert_has(err, values[_i]);
+	assert_has(err, " takes no value");
 	expect_said_once(err);
 	free(err);
 }
@@ -554,13 +565,13 @@ START_TEST(help_and_version)
 	char *out;
 
 	cap_begin(&c, STDOUT_FILENO);
-	ck_assert_int_eq(parse(&o, version, NULL), -1);
+	ck_assert_int_eq(parse(&o, version, NULL), 1);
 	out = cap_end(&c);
 	ck_assert_str_eq(out, "csvpack-test " CSVPACK_VERSION "\n");
 	free(out);
 	cap_begin(&c, STDOUT_FILENO);
-	ck_assert_int_eq(parse(&o, help, NULL), -1);
-	ck_assert_int_eq(parse(&o, h, NULL), -1); /* before -b is seen */
+	ck_assert_int_eq(parse(&o, help, NULL), 1);
+	ck_assert_int_eq(parse(&o, h, NULL), 1); /* before -b is seen */
 	out = cap_end(&c);
 	assert_has(out, "usage: csvpack-test [OPTIONS] [INPUT...]");
 	assert_has(out, "--ring-size BYTES");
