@@ -45,6 +45,15 @@ input_read(void *ctx, void *buf, size_t n)
 		r = read(in->fd, buf, n);
 		if (r < 0 && errno == EINTR)
 			continue;
+		/* A non-blocking descriptor (a shell may hand stdin over
+		 * so): wait for data as a blocking read would.  With stall
+		 * checks on, the poll above waits. */
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (in->stall_ms <= 0 && poll(&pfd, 1, -1) < 0 &&
+			    errno != EINTR)
+				return -1;
+			continue;
+		}
 		return r;
 	}
 }
@@ -144,6 +153,7 @@ input_open(struct input *in, const char *name, const struct options *o,
 	in->name = name;
 	in->fd = -1;
 	in->ragged = o->ragged;
+	in->failed = 1; /* until the header is in: input_next says -1 */
 	buf_init(&in->header_bytes, 0);
 	if (open_fd(in) < 0)
 		return -1;
@@ -160,10 +170,13 @@ input_open(struct input *in, const char *name, const struct options *o,
 	rc = csv_read_row(in->csv, &row);
 	if (rc < 0)
 		return report(in, rc);
+	in->failed = 0;
 	if (rc == CSV_EOF)
 		return 0; /* empty input: no header, no rows */
-	if (keep_header(in, &row) < 0)
+	if (keep_header(in, &row) < 0) {
+		in->failed = 1;
 		return fail_nomem(name);
+	}
 	if (o->no_header) {
 		/* Same width, empty names; the row itself is data. */
 		memset(in->header, 0, in->ncols * sizeof(*in->header));
@@ -182,10 +195,10 @@ input_next(struct input *in, const struct field **fields, uint32_t *nfields,
 	size_t i, n;
 	int rc;
 
-	if (!in->csv)
-		return 0;
 	if (in->failed)
 		return -1; /* errors are sticky: never a row again */
+	if (!in->csv)
+		return 0;
 	if (in->have_pending) {
 		row = in->pending;
 		in->have_pending = 0;

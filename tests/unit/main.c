@@ -18,6 +18,7 @@ main(void)
 	srunner_add_suite(sr, csv_suite());
 	srunner_add_suite(sr, utf8_suite());
 	srunner_add_suite(sr, record_suite());
+	srunner_add_suite(sr, record_bad_suite());
 	srunner_add_suite(sr, names_suite());
 	srunner_add_suite(sr, tar_suite());
 	srunner_add_suite(sr, decode_suite());

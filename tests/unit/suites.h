@@ -9,6 +9,7 @@ Suite *event_suite(void);
 Suite *csv_suite(void);
 Suite *utf8_suite(void);
 Suite *record_suite(void);
+Suite *record_bad_suite(void);
 Suite *names_suite(void);
 Suite *tar_suite(void);
 Suite *decode_suite(void);

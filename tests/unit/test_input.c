@@ -8,8 +8,9 @@
  * inputs, a missing file and a directory (FAIL_SYS), --encoding CP1252
  * and GB18030, and undecodable bytes (FAIL_DATA).
  *
- * Read errors at every point: a non-blocking stdin pipe holding the first
- * b bytes of an input fails the read after them with EAGAIN, for every b
+ * Read errors at every point: a stdin socket holding the first b bytes
+ * of an input, whose peer then went away with data unread (the read after
+ * them fails with ECONNRESET), for every b
  * (in the BOM, the header, inside a quoted field, between the CR and LF of
  * a row's end), decoded or not; a FIFO whose descriptor is replaced by a
  * directory's after k rows fails with EISDIR; a file of some MiB is failed
@@ -22,7 +23,9 @@
  * blocked read) ends the input with FAIL_STOP; another signal's EINTR is
  * retried; a stalled stream calls on_stall, whose failure ends it.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -630,22 +633,37 @@ cut_expect(const struct cut_input *ci, size_t b, int eof, struct buf *want)
 	return header;
 }
 
-/* Makes stdin a pipe holding text[0..b), non-blocking, its writer open
- * (returned) or closed (eof). */
+/* Makes stdin a stream holding text[0..b).  eof: a pipe whose writer is
+ * closed, so the end follows.  Else a socket whose peer has gone with
+ * data of ours unread: the read after the b bytes fails (ECONNRESET). */
+static void
+stdin_stream(const char *text, size_t b, int eof)
+{
+	int p[2];
+
+	if (eof)
+		ck_assert_int_eq(pipe(p), 0);
+	else
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+	ck_assert_int_eq(write(p[1], text, b), (ssize_t)b);
+	if (!eof)
+		ck_assert_int_eq(write(p[0], "x", 1), 1);
+	close(p[1]);
+	ck_assert_int_ge(dup2(p[0], STDIN_FILENO), 0);
+	close(p[0]);
+}
+
+/* Makes stdin a pipe holding text[0..b), its writer open (returned): a
+ * read after the b bytes blocks. */
 static int
-stdin_pipe(const char *text, size_t b, int eof)
+stdin_pipe(const char *text, size_t b)
 {
 	int p[2];
 
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(write(p[1], text, b), (ssize_t)b);
-	ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
 	ck_assert_int_ge(dup2(p[0], STDIN_FILENO), 0);
 	close(p[0]);
-	if (eof) {
-		close(p[1]);
-		return -1;
-	}
 	return p[1];
 }
 
@@ -659,11 +677,10 @@ check_cut(struct fx *x, const struct cut_input *ci, const char *text,
 	size_t header;
 	struct cap c;
 	char *err;
-	int wfd;
 
 	buf_init(&want, 0);
 	header = cut_expect(ci, b, 0, &want);
-	wfd = stdin_pipe(text, b, 0);
+	stdin_stream(text, b, 0);
 	fail_reset();
 	x->o.encoding = ci->encoding;
 	x->o.no_header = ci->no_header;
@@ -677,12 +694,12 @@ check_cut(struct fx *x, const struct cut_input *ci, const char *text,
 		expect_sticky(&x->in, FAIL_SYS);
 	}
 	err = cap_end(&c);
-	snprintf(want_msg, sizeof(want_msg), "-: read: %s", strerror(EAGAIN));
+	snprintf(want_msg, sizeof(want_msg), "-: read: %s",
+	    strerror(ECONNRESET));
 	ck_assert_msg(count_of(err, want_msg) == 1, "cut at %zu of %s: %s", b,
 	    ci->encoding ? ci->encoding : "UTF-8", err);
 	free(err);
 	input_close(&x->in);
-	close(wfd);
 	buf_free(&want);
 }
 
@@ -695,7 +712,7 @@ check_whole(struct fx *x, const struct cut_input *ci, const char *text,
 
 	buf_init(&want, 0);
 	cut_expect(ci, len, 1, &want);
-	stdin_pipe(text, len, 1);
+	stdin_stream(text, len, 1);
 	fail_reset();
 	x->o.encoding = ci->encoding;
 	x->o.no_header = ci->no_header;
@@ -904,14 +921,14 @@ START_TEST(stop_signal_ends_input)
 	static const char *const encodings[] = { NULL, "CP1252" };
 	const char *text = "a,b\n1,2\n3,4\n";
 	struct fx x;
-	int i, wfd;
+	int i;
 
 	fx_open(&x);
 	for (i = 0; i < 2; i++) {
 		x.o.encoding = encodings[i];
 		fail_reset();
 		signal_caught = 0;
-		wfd = stdin_pipe(text, strlen(text), 0);
+		stdin_stream(text, strlen(text), 0);
 		ck_assert_int_eq(input_open(&x.in, "-", &x.o, 0), 0);
 		buf_reset(&x.out);
 		ck_assert_int_eq(read_rows(&x.in, &x.out, 2), 1);
@@ -922,7 +939,6 @@ START_TEST(stop_signal_ends_input)
 		ck_assert_int_eq(fail_signal(), SIGTERM);
 		expect_sticky(&x.in, FAIL_STOP);
 		input_close(&x.in);
-		close(wfd);
 	}
 	fx_close(&x);
 }
@@ -934,7 +950,7 @@ START_TEST(stop_signal_before_open)
 	int wfd;
 
 	fx_open(&x);
-	wfd = stdin_pipe("a,b\n1,2\n", 8, 0);
+	wfd = stdin_pipe("a,b\n1,2\n", 8);
 	signal_caught = SIGINT;
 	ck_assert_int_eq(input_open(&x.in, "-", &x.o, 0), -1);
 	ck_assert_int_eq(fail_kind(), FAIL_STOP);
@@ -964,9 +980,8 @@ start_timer(int sig, long interval_ns)
 static int
 blocking_stdin(struct fx *x)
 {
-	int wfd = stdin_pipe("a,b\n1,2\n", 8, 0);
+	int wfd = stdin_pipe("a,b\n1,2\n", 8);
 
-	ck_assert_int_eq(fcntl(STDIN_FILENO, F_SETFL, 0), 0);
 	ck_assert_int_eq(input_open(&x->in, "-", &x->o, 0), 0);
 	buf_reset(&x->out);
 	ck_assert_int_eq(read_rows(&x->in, &x->out, 1), 1);
@@ -1096,6 +1111,66 @@ START_TEST(stall_failure_ends_input)
 }
 END_TEST
 
+/* A non-blocking stdin (a shell may hand one over) is no error: EAGAIN
+ * waits for data as a blocking read would.  The writer, a child, sends
+ * the input in three pieces with pauses between them. */
+START_TEST(nonblocking_stdin_waits)
+{
+	static const char *const piece[] = { "a,b\n1,", "2\n3,4", "\n" };
+	const struct timespec pause = { 0, 30 * 1000 * 1000 };
+	struct fx x;
+	pid_t pid;
+	int p[2], i, status;
+
+	fx_open(&x);
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		for (i = 0; i < 3; i++) {
+			nanosleep(&pause, NULL);
+			if (write(p[1], piece[i], strlen(piece[i])) < 0)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_ge(dup2(p[0], STDIN_FILENO), 0);
+	close(p[0]);
+	ck_assert_int_eq(input_open(&x.in, "-", &x.o, 0), 0);
+	expect_rows(&x, "2:1|2\n3:3|4\n", 0);
+	ck_assert_int_eq(fail_kind(), FAIL_NONE);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	input_close(&x.in);
+	fx_close(&x);
+}
+END_TEST
+
+/* input_open failed: input_next says so again, never "the end". */
+START_TEST(next_after_a_failed_open)
+{
+	const struct field *f;
+	uint32_t n;
+	uint64_t line;
+	struct cap c;
+	struct fx x;
+	char *err;
+
+	fx_open(&x);
+	cap_begin(&c);
+	ck_assert_int_eq(input_open(&x.in, x.path, &x.o, 0), -1);
+	ck_assert_int_eq(input_next(&x.in, &f, &n, &line), -1);
+	err = cap_end(&c);
+	ck_assert_int_eq(count_of(err, "No such file"), 1);
+	free(err);
+	input_close(&x.in);
+	fx_close(&x);
+}
+END_TEST
+
 static void
 setup(void)
 {
@@ -1133,6 +1208,8 @@ input_suite(void)
 	tcase_add_test(t, other_signals_are_retried);
 	tcase_add_test(t, stall_calls_on_stall);
 	tcase_add_test(t, stall_failure_ends_input);
+	tcase_add_test(t, nonblocking_stdin_waits);
+	tcase_add_test(t, next_after_a_failed_open);
 	suite_add_tcase(s, t);
 	return s;
 }
