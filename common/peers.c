@@ -174,8 +174,7 @@ pipeline_wait_event(struct pipeline *p, int ev)
 			return 0;
 		if (rc != ETIMEDOUT && rc != EINTR) {
 			errno = rc;
-			msg_warn_errno("sem_clockwait %s", p->names.ev[ev]);
-			return -1;
+			return fail_sys("sem_clockwait %s", p->names.ev[ev]);
 		}
 		pipeline_stop_signal(p);
 		if (pipeline_check_peers(p) < 0)
