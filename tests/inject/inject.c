@@ -104,6 +104,8 @@ static int want_bt;
 static char log_path[1024];
 static char count_path[1024];
 static char prog[256];
+static char argv0[1024];     /* as given */
+static char exe[256];        /* basename of /proc/self/exe */
 
 /* Set while the shim works: nested calls go straight to libc, uncounted. */
 static _Thread_local int guard __attribute__((tls_model("initial-exec")));
@@ -376,6 +378,22 @@ configure(void)
 
 	guard++;
 	read_cmdline(args, sizeof args, &len);
+	if (strlen(args) < sizeof argv0)
+		strcpy(argv0, args);
+	{
+		char link[1024];
+		long r = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe",
+		    link, sizeof link - 1);
+		const char *slash;
+
+		if (r > 0) {
+			link[r] = '\0';
+			slash = strrchr(link, '/');
+			slash = slash ? slash + 1 : link;
+			if (strlen(slash) < sizeof exe)
+				strcpy(exe, slash);
+		}
+	}
 	if (len > 0) {
 		base = strrchr(args, '/');
 		base = base ? base + 1 : args;
@@ -589,6 +607,9 @@ put_bt(struct line *l, int skip)
 			if (first && info.dli_fbase == self.dli_fbase)
 				continue; /* the shim's own frames */
 			mod = info.dli_fname;
+			/* the program itself goes by its argv[0] */
+			if (!*mod || strcmp(mod, argv0) == 0)
+				mod = exe;
 			slash = strrchr(mod, '/');
 			mod = slash ? slash + 1 : mod;
 			off -= (uintptr_t)info.dli_fbase;

@@ -18,8 +18,8 @@ its retry cases (EINTR, short).
 
 Stages (STAGE in --only):
   producer, converter, packer   one stage of `csvpack -o DIR -b 3 -r 50 IN...`
-  validate                      the launcher's own check (the producer run
-                                as "csvpack --validate")
+  check                         the launcher's pre-flight, `csvpack-admin
+                                check` (parses options, checks the inputs)
   producer-enc                  the producer under --encoding ISO-8859-1
                                 (iconv, iconv_open only)
   converter-stdout              `csvpack-converter --stdout IN`
@@ -602,7 +602,7 @@ STAGES = {
     "producer": ("csvpack-producer", "pipeline"),
     "converter": ("csvpack-converter", "pipeline"),
     "packer": ("csvpack-packer", "pipeline"),
-    "validate": ("csvpack", "pipeline"),
+    "check": ("csvpack-admin", "pipeline"),
     "producer-enc": ("csvpack-producer", "enc"),
     "converter-stdout": ("csvpack-converter", "stdout"),
     "packer-dir": ("csvpack-packer", "dir"),
@@ -629,7 +629,8 @@ def inject_env(ctx, stage, d, func=None, nth=None, mode=None, count=False):
     env = dict(ctx.base_env)
     env["LD_PRELOAD"] = SHIM
     env["INJECT_STAGE"] = STAGES[stage][0]
-    env["INJECT_SKIP_ARGS"] = "--cleanup"
+    # The launcher's cleanup when it exits is not part of the run.
+    env["INJECT_SKIP_ARGS"] = "--cleanup,cleanup"
     env["INJECT_LOG"] = os.path.join(d, "inject.log")
     if count:
         env["INJECT_COUNT"] = os.path.join(d, "counts")
@@ -901,8 +902,6 @@ def symbolize(bt, limit=3):
         return ",".join("%s+%s" % f for f in ours)
     out = []
     for mod, off in ours:
-        if mod == "csvpack":
-            mod = "csvpack-producer"  # the launcher's check runs it so
         try:
             r = subprocess.run(["addr2line", "-f", "-s", "-e",
                                 os.path.join(BIN, mod), off],
@@ -1076,7 +1075,7 @@ def main(argv):
     ap = argparse.ArgumentParser(
         description="csvpack fault-injection sweep (see the module doc)")
     ap.add_argument("--quick", action="store_true",
-                    help="a small fixed subset (first and last call)")
+                    help="a small fixed subset (first, middle and last call)")
     ap.add_argument("--only", default="",
                     help="STAGE:FUNC[,STAGE:FUNC...]; either part may be *")
     ap.add_argument("-j", "--jobs", type=int, default=2)
