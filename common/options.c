@@ -19,7 +19,7 @@
 enum {
 	OPT_NO_HEADER = 256, OPT_ENCODING, OPT_RAGGED, OPT_NAME,
 	OPT_FLUSH_AFTER, OPT_PREFIX, OPT_RESUME, OPT_RING_SIZE, OPT_PROGRESS,
-	OPT_STDOUT, OPT_DIR, OPT_CLEANUP, OPT_VALIDATE, OPT_STATUS,
+	OPT_STDOUT, OPT_DIR, OPT_CLEANUP, OPT_STATUS,
 	OPT_ATTACH_TIMEOUT, OPT_WATCH,
 };
 
@@ -43,7 +43,6 @@ static const struct option long_options[] = {
 	{ "stdout", optional_argument, NULL, OPT_STDOUT },
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
-	{ "validate", no_argument, NULL, OPT_VALIDATE },
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "watch", no_argument, NULL, OPT_WATCH },
 	{ "attach-timeout", required_argument, NULL, OPT_ATTACH_TIMEOUT },
@@ -53,7 +52,8 @@ static const struct option long_options[] = {
 };
 
 /* The first lines of --help, then the options all programs share, then
- * an example; the launcher runs the producer's --help under its own name. */
+ * an example; `csvpack --help` is csvpack-admin check's, under the name
+ * "csvpack". */
 static const char usage_stage[] =
 "usage: %s [OPTIONS] [INPUT...]\n"
 "\n"
@@ -92,10 +92,6 @@ static const char usage_options[] =
 "  -h, --help, -V, --version\n";
 
 static const char usage_producer[] =
-"\n"
-"  --cleanup [NAME]      remove the IPC objects of a dead pipeline (all of\n"
-"                        this user's dead ones without NAME)\n"
-"  --status [--watch] [NAME]  show a running pipeline's counters and stages\n"
 "\n"
 "example:\n"
 "  csvpack-packer --name dbg -o out &\n"
@@ -329,7 +325,6 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 	case 'q': o->quiet = 1; break;
 	case OPT_STDOUT: o->to_stdout = 1; o->stdout_input = arg; break;
 	case OPT_CLEANUP: o->cleanup = 1; break;
-	case OPT_VALIDATE: o->validate = 1; break;
 	case OPT_STATUS: o->status = 1; break;
 	case OPT_WATCH: o->watch = 1; break;
 	case OPT_ATTACH_TIMEOUT:

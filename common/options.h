@@ -31,8 +31,7 @@ struct options {
 	int to_stdout;         /* converter --stdout */
 	const char *stdout_input; /* --stdout=FILE, or NULL */
 	const char *pack_dir;  /* packer --dir */
-	int cleanup;           /* --cleanup [NAME] */
-	int validate;          /* --validate: check options and inputs, exit */
+	int cleanup;           /* --cleanup [NAME]: csvpack-admin's */
 	int status;            /* --status [NAME] */
 	int watch;             /* --status --watch: redraw every second */
 	unsigned attach_timeout; /* s to wait for the other stages; 0: ever */

@@ -18,11 +18,10 @@ stage_options(int argc, char **argv, struct options *o)
 	if (rc != 0)
 		return rc > 0 ? 0 : -1;
 	msg_quiet(o->quiet);
-	if (o->cleanup || o->status || o->validate)
-		return fail_usage("%s is the launcher's (csvpack %s)",
-		    o->cleanup ? "--cleanup" : o->status ? "--status" :
-		    "--validate", o->cleanup ? "--cleanup [NAME]" :
-		    o->status ? "status [NAME]" : "...");
+	if (o->cleanup || o->status)
+		return fail_usage("%s is csvpack-admin's (csvpack %s)",
+		    o->cleanup ? "--cleanup" : "--status",
+		    o->cleanup ? "cleanup [NAME]" : "status [NAME]");
 	return 1;
 }
 

@@ -70,12 +70,33 @@ class Help(h.E2ECase):
                 self.assertTrue(lines[0].startswith(prog + ": "), lines)
 
     def test_launcher_refuses_stage_only_modes(self):
-        for args in (["--stdout", "x.csv"], ["--stdout=x.csv"], ["--dir", "d"],
-                     ["--validate"]):
+        for args in (["--stdout", "x.csv"], ["--stdout=x.csv"], ["--dir", "d"]):
             p = h.csvpack(*args, cwd=self.dir, timeout=10)
             self.assertExit(p, 2, " ".join(args))
             self.assertRegex(p.stderr.decode(), r"^csvpack: --\w+ is for a "
                              r"single stage")
+        # The launcher's old hidden pre-flight is csvpack-admin check now.
+        p = h.csvpack("--validate", cwd=self.dir, timeout=10)
+        self.assertExit(p, 2, "--validate")
+        self.assertIn("unknown option --validate", p.stderr.decode())
+
+    def test_stages_refuse_the_admin_chores(self):
+        for prog in ("csvpack-producer", "csvpack-converter",
+                     "csvpack-packer"):
+            for opt, sub in (("--cleanup", "cleanup"), ("--status", "status")):
+                p = h.run([program(prog), opt, "--name", "x"], cwd=self.dir,
+                          timeout=10)
+                self.assertExit(p, 2, "%s %s" % (prog, opt))
+                self.assertIn("%s is csvpack-admin's (csvpack %s [NAME])"
+                              % (opt, sub), p.stderr.decode())
+
+    def test_admin_status_is_the_launchers(self):
+        # `csvpack status` is csvpack-admin's: the same bytes, same exit.
+        for args in ([], ["nope-no-such"]):
+            a = h.csvpack("status", *args, cwd=self.dir, timeout=10)
+            b = h.run([program("csvpack-admin"), "status"] + args,
+                      cwd=self.dir, timeout=10)
+            self.assertEqual((a.returncode, a.stdout), (b.returncode, b.stdout))
 
 
 class AttachTimeout(h.E2ECase):
