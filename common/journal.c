@@ -329,8 +329,9 @@ archive_there(int out_fd, const char *out_path, const char *name)
 }
 
 int
-journal_archived(int out_fd, const char *out_path, const uint64_t *sids,
-    size_t n, unsigned char *archived)
+journal_archived(int journal_fd, const char *journal_path, int out_fd,
+    const char *out_path, const uint64_t *sids, size_t n,
+    unsigned char *archived)
 {
 	struct claims cl = { sids, n, NULL, 0 };
 	struct claim *c;
@@ -341,8 +342,8 @@ journal_archived(int out_fd, const char *out_path, const uint64_t *sids,
 	if (n == 0)
 		return 0;
 	if (!(cl.claim = calloc(n, sizeof(*cl.claim))))
-		return fail_nomem(out_path);
-	if (journal_read(out_fd, out_path, claim_group, &cl) < 0) {
+		return fail_nomem(journal_path);
+	if (journal_read(journal_fd, journal_path, claim_group, &cl) < 0) {
 		free(cl.claim);
 		return -1;
 	}

@@ -62,10 +62,13 @@ int journal_read(int out_fd, const char *out_path, journal_group_fn on_group,
  * holds: a crash after an archive's rename and before its documents were
  * deleted leaves them in staging, and they must not be packed twice.  A
  * sid counts when the LATEST group written for an archive name lists it
- * and that archive exists, a regular file of the running user's (an
- * earlier group of the same name is a ghost of a crash before its
- * rename).  Sets archived[i]; returns 0, or -1 after saying why. */
-int journal_archived(int out_fd, const char *out_path, const uint64_t *sids,
-    size_t n, unsigned char *archived);
+ * and that archive exists in out_fd, a regular file of the running
+ * user's (an earlier group of the same name is a ghost of a crash before
+ * its rename).  The journal is journal_fd's: the output directory's for a
+ * pipeline, the source directory's for `csvpack-packer --dir`.  Sets
+ * archived[i]; returns 0, or -1 after saying why. */
+int journal_archived(int journal_fd, const char *journal_path, int out_fd,
+    const char *out_path, const uint64_t *sids, size_t n,
+    unsigned char *archived);
 
 #endif

@@ -240,10 +240,10 @@ check_encoding(const char *e)
 	if (is_utf8_name(e))
 		return 0;
 	if (!*e)
-		return -1; /* iconv's "" is the locale's: not what was meant */
+		return errno = EINVAL, -1; /* "" is the locale's: not meant */
 	cd = iconv_open("UTF-8", e);
 	if (cd == (iconv_t)-1)
-		return -1;
+		return -1; /* EINVAL: unknown; else the system's failure */
 	iconv_close(cd);
 	return 0;
 }
@@ -345,9 +345,13 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 		o->prefix = arg;
 		break;
 	case OPT_ENCODING:
-		if (check_encoding(arg) < 0)
+		if (check_encoding(arg) < 0) {
+			if (errno != EINVAL)
+				return fail_sys("--encoding %s: iconv_open",
+				    arg);
 			return usage_error("--encoding: unknown encoding '%s' "
 			    "(see iconv -l)", arg);
+		}
 		o->encoding = is_utf8_name(arg) ? NULL : arg;
 		break;
 	case OPT_NAME:

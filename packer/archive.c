@@ -123,6 +123,22 @@ out:
 	return rc;
 }
 
+/* The archive's name stands but is not known durable (the directory's
+ * fsync failed): the name is taken back, so that its documents, which
+ * stay, are not in an archive as well.  Returns -1. */
+static int
+withdraw(const struct archive_dirs *dirs, const char *name, int fd)
+{
+	int saved = errno;
+
+	if (outdir_unlink_same(dirs->out_fd, name, fd, 0) < 0)
+		msg_warn_errno("%s/%s: not removed; its documents are in it "
+		    "and stay too", dirs->out_path, name);
+	sys_close(fd);
+	errno = saved;
+	return -1;
+}
+
 int
 archive_build(const struct archive_dirs *dirs, const char *name,
     const uint64_t *sids, size_t n, int level, int jobs, int64_t mtime,
@@ -154,14 +170,16 @@ archive_build(const struct archive_dirs *dirs, const char *name,
 		 * leave the directory as it says, and ends with exit 1. */
 		fail_sys("%s/%s: unlink (a copy of %s, left behind)",
 		    dirs->out_path, tmp, name);
-	if (sys_close(fd) < 0) {
-		fail_sys("%s/%s: close", dirs->out_path, name);
-		return -1; /* the archive stands; its documents stay too */
-	}
 	if (sys_fsync(dirs->out_fd) < 0) {
 		fail_sys("%s: fsync", dirs->out_path);
-		return -1; /* the archive stands; its documents stay too */
+		return withdraw(dirs, name, fd);
 	}
+	/* Its data were fsync'd and its name is durable: a close that
+	 * fails now loses nothing.  Said, and the run ends with exit 1,
+	 * but the archive counts (its documents may go). */
+	if (sys_close(fd) < 0)
+		fail_sys("%s/%s: close (the archive was fsync'd: it stands)",
+		    dirs->out_path, name);
 	return 0;
 fail:
 	saved = errno;

@@ -44,6 +44,8 @@ struct packer {
 	const struct options *opt;
 	struct pipeline pipe;
 	int attached;
+	int journal_fd;        /* -o's; SRC's under --dir */
+	const char *journal_path;
 	int lock_fd;
 	struct archive_dirs dirs;
 	char *staging_path;
@@ -101,7 +103,10 @@ struct journal_group {
 
 /* Every document's rows must be known: one whose meta cannot be read
  * stops the run (journaled as unknown, a --resume would read its rows
- * again, and they would stand in two archives). */
+ * again, and they would stand in two archives).  --dir's documents come
+ * from no pipeline: the journal in SRC records only which archive holds
+ * which of them, so that a run that failed after an archive stood and
+ * before all its documents were deleted never packs them again. */
 static int
 write_journal(void *arg)
 {
@@ -112,12 +117,15 @@ write_journal(void *arg)
 	size_t i;
 	int rc = 0;
 
-	if (!pk->attached)
-		return 0; /* --dir: documents of no pipeline, no journal */
 	docs = calloc(g->n, sizeof(*docs));
 	if (!docs)
 		return fail_nomem("journal");
-	for (i = 0; i < g->n && rc == 0; i++) {
+	for (i = 0; i < g->n && !pk->attached; i++) {
+		docs[i].sid = g->sids[i];
+		snprintf(docs[i].source, sizeof(docs[i].source), "%s",
+		    pk->dirs.staging_path);
+	}
+	for (i = 0; i < g->n && rc == 0 && pk->attached; i++) {
 		rc = meta_load(pk->dirs.staging_fd, pk->dirs.staging_path,
 		    g->sids[i], &docs[i]);
 		if (rc == 0) {
@@ -130,7 +138,7 @@ write_journal(void *arg)
 		rc = rc < 0 ? -1 : 0;
 	}
 	if (rc == 0)
-		rc = journal_append(pk->dirs.out_fd, pk->dirs.out_path,
+		rc = journal_append(pk->journal_fd, pk->journal_path,
 		    g->archive, docs, g->n);
 	free(docs);
 	return rc;
@@ -195,8 +203,8 @@ drop_archived(struct packer *pk)
 	done = malloc((n ? n : 1) * sizeof(*done));
 	if (!archived || !done) {
 		rc = fail_nomem(pk->dirs.staging_path);
-	} else if (n && journal_archived(pk->dirs.out_fd, pk->dirs.out_path,
-	    sids, n, archived) < 0) {
+	} else if (n && journal_archived(pk->journal_fd, pk->journal_path,
+	    pk->dirs.out_fd, pk->dirs.out_path, sids, n, archived) < 0) {
 		rc = -1;
 	} else {
 		for (i = 0; i < n; i++)
@@ -285,10 +293,15 @@ open_dirs(struct packer *pk, const char *pack_dir)
 	if (make_dirs(pk->opt->output) < 0 ||
 	    outdir_open(pk->opt->output, 0, &pk->dirs.out_fd) < 0)
 		return -1;
+	pk->journal_fd = pk->dirs.out_fd;
+	pk->journal_path = pk->dirs.out_path;
 	if (pack_dir) {
 		pk->dirs.staging_path = pack_dir;
-		return outdir_open(pack_dir, 0, &pk->dirs.staging_fd) < 0 ?
-		    -1 : 0;
+		if (outdir_open(pack_dir, 0, &pk->dirs.staging_fd) < 0)
+			return -1;
+		pk->journal_fd = pk->dirs.staging_fd;
+		pk->journal_path = pack_dir;
+		return 0;
 	}
 	pk->dirs.staging_fd = staging_open_at(pk->dirs.out_fd,
 	    pk->opt->output, &pk->staging_path);
@@ -341,6 +354,16 @@ check_documents(struct packer *pk)
 	return rc;
 }
 
+/* --dir, all packed and deleted: SRC's journal holds nothing to know. */
+static int
+forget_packed(struct packer *pk)
+{
+	if (unlinkat(pk->dirs.staging_fd, JOURNAL_FILE, 0) < 0 &&
+	    errno != ENOENT)
+		return fail_sys("%s/%s", pk->dirs.staging_path, JOURNAL_FILE);
+	return 0;
+}
+
 static int
 pack_dir(struct packer *pk)
 {
@@ -355,8 +378,9 @@ pack_dir(struct packer *pk)
 	if (open_dirs(pk, pk->opt->pack_dir) == 0 &&
 	    (pk->lock_fd = outlock_take_at(pk->dirs.out_fd, pk->opt->output,
 	    owner)) >= 0 &&
-	    scan_archives(pk) == 0 && check_documents(pk) == 0)
-		rc = pack_staged(pk);
+	    scan_archives(pk) == 0 && drop_archived(pk) == 0 &&
+	    check_documents(pk) == 0 && pack_staged(pk) == 0)
+		rc = forget_packed(pk);
 	if (outlock_release_at(pk->lock_fd, pk->dirs.out_fd, pk->opt->output,
 	    rc == 0) < 0)
 		rc = -1;

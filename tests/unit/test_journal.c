@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include "check_helpers.h"
 #include "dirfix.h"
 #include "jfix.h"
 
@@ -139,7 +140,7 @@ assert_damaged(const char *text, int line)
 	ck_assert_int_eq(fail_exit_status(), 1);
 	ck_assert_uint_eq(c.n, 0);
 	fail_reset();
-	ck_assert_int_eq(journal_archived(f.out_fd, f.out, &sid, 1, archived),
+	ck_assert_int_eq(journal_archived(f.out_fd, f.out, f.out_fd, f.out, &sid, 1, archived),
 	    -1);
 	ck_assert_int_eq(fail_kind(), FAIL_SYS);
 	dirfix_close(&f);
@@ -210,13 +211,13 @@ START_TEST(archived_latest_group_wins)
 	put_at(f.out_fd, "000005.tgz", "x", 0644);
 	put_at(f.out_fd, "victim", "x", 0644);
 	ck_assert_int_eq(symlinkat("victim", f.out_fd, "000004.tgz"), 0);
-	ck_assert_int_eq(journal_archived(f.out_fd, f.out, sids, 7, got), 0);
+	ck_assert_int_eq(journal_archived(f.out_fd, f.out, f.out_fd, f.out, sids, 7, got), 0);
 	for (i = 0; i < 7; i++)
 		ck_assert_msg(got[i] == want[i], "sid %zu: archived %d, want %d",
 		    i + 1, got[i], want[i]);
 	/* No journal: nothing is archived. */
 	ck_assert_int_eq(unlinkat(f.out_fd, JOURNAL_FILE, 0), 0);
-	ck_assert_int_eq(journal_archived(f.out_fd, f.out, sids, 7, got), 0);
+	ck_assert_int_eq(journal_archived(f.out_fd, f.out, f.out_fd, f.out, sids, 7, got), 0);
 	for (i = 0; i < 7; i++)
 		ck_assert_int_eq(got[i], 0);
 	dirfix_close(&f);
@@ -238,7 +239,7 @@ assert_refused(struct dirfix *f, const char *why)
 	ck_assert_int_eq(coverage_load_at(f->out_fd, f->out, &c), -1);
 	ck_assert_int_eq(journal_append(f->out_fd, f->out, "000001.tgz", &d, 1),
 	    -1);
-	ck_assert_int_eq(journal_archived(f->out_fd, f->out, &sid, 1,
+	ck_assert_int_eq(journal_archived(f->out_fd, f->out, f->out_fd, f->out, &sid, 1,
 	    &archived), -1);
 	err = dirfix_stderr_end(f);
 	assert_has(err, JOURNAL_FILE ": refused: ");
