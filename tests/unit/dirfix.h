@@ -3,7 +3,7 @@
  * tests: /tmp/csvpack-unit-TAG-XXXXXX/out, its descriptor, files put and
  * read there, stderr captured to check what a refusal says.  Check forks
  * every test, so the state here is the test's own; dirfix_close() removes
- * the tree (rm -rf, bounded by timeout).
+ * the tree.
  */
 #ifndef CSVPACK_DIRFIX_H
 #define CSVPACK_DIRFIX_H
@@ -19,23 +19,25 @@
 
 #include <check.h>
 
+#include "capture.h"
 #include "fail.h"
+#include "tmpdir.h"
 
 struct dirfix {
 	char root[96];   /* the scratch tree */
 	char out[128];   /* root/out: the output directory */
 	int out_fd;
-	int saved_stderr;
-	char err_path[160];
+	struct cap err;  /* stderr, between dirfix_stderr_begin and _end */
 };
 
 static inline void
 dirfix_open(struct dirfix *f, const char *tag)
 {
+	char prefix[64];
+
 	memset(f, 0, sizeof(*f));
-	f->saved_stderr = -1;
-	snprintf(f->root, sizeof(f->root), "/tmp/csvpack-unit-%s-XXXXXX", tag);
-	ck_assert_msg(mkdtemp(f->root) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(prefix, sizeof(prefix), "csvpack-unit-%s-", tag);
+	tmpdir_make(f->root, sizeof(f->root), prefix);
 	snprintf(f->out, sizeof(f->out), "%s/out", f->root);
 	ck_assert_int_eq(mkdir(f->out, 0755), 0);
 	f->out_fd = open(f->out, O_RDONLY | O_DIRECTORY);
@@ -46,12 +48,10 @@ dirfix_open(struct dirfix *f, const char *tag)
 static inline void
 dirfix_close(struct dirfix *f)
 {
-	char cmd[256];
-
 	if (f->out_fd >= 0)
 		close(f->out_fd);
-	snprintf(cmd, sizeof(cmd), "timeout 30 rm -rf '%s'", f->root);
-	if (system(cmd) != 0)
+	tmpdir_remove(f->root);
+	if (access(f->root, F_OK) == 0)
 		fprintf(stderr, "dirfix: could not remove %s\n", f->root);
 }
 
@@ -104,44 +104,22 @@ exists_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Captures stderr into a file until dirfix_stderr_end, which returns
- * what was written (malloc'd). */
+/* Captures stderr until dirfix_stderr_end, which returns what was
+ * written (malloc'd) and shows it on stderr too, as the other tests
+ * show theirs. */
 static inline void
 dirfix_stderr_begin(struct dirfix *f)
 {
-	int fd;
-
-	snprintf(f->err_path, sizeof(f->err_path), "%s/stderr", f->root);
-	fd = open(f->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	fflush(stderr);
-	f->saved_stderr = dup(STDERR_FILENO);
-	ck_assert_int_ge(f->saved_stderr, 0);
-	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
-	close(fd);
+	cap_begin(&f->err, STDERR_FILENO);
 }
 
 static inline char *
 dirfix_stderr_end(struct dirfix *f)
 {
-	int root_fd;
-	char *text;
+	char *text = cap_end(&f->err);
 
-	fflush(stderr);
-	ck_assert_int_ge(dup2(f->saved_stderr, STDERR_FILENO), 0);
-	close(f->saved_stderr);
-	f->saved_stderr = -1;
-	root_fd = open(f->root, O_RDONLY | O_DIRECTORY);
-	ck_assert_int_ge(root_fd, 0);
-	text = get_at(root_fd, "stderr");
-	close(root_fd);
-	ck_assert_ptr_nonnull(text);
-	fputs(text, stderr); /* still shown, as the other tests show theirs */
+	fputs(text, stderr);
 	return text;
 }
-
-#define assert_has(text, part) \
-	ck_assert_msg(strstr((text), (part)) != NULL, \
-	    "expected \"%s\" in: %s", (part), (text))
 
 #endif

@@ -13,18 +13,12 @@
 
 #include <check.h>
 
+#include "check_helpers.h"
+
 #include "buf.h"
 #include "record.h"
 
 #define MAXF 16
-
-/* Check records the location of every passing ck_assert with a write(2);
- * in the hot loops only a failure calls into Check. */
-#define REQUIRE(cond, ...) \
-	do { \
-		if (!(cond)) \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
 
 /* A row as the tests describe it. */
 struct trow {
@@ -52,10 +46,10 @@ assert_inside(const struct field *f, const unsigned char *lo,
 {
 	const unsigned char *s = (const unsigned char *)f->s;
 
-	REQUIRE(s >= lo && s < hi && (size_t)(hi - s) > f->len,
+	REQUIRE_MSG(s >= lo && s < hi && (size_t)(hi - s) > f->len,
 	    "field of %u bytes at offset %td outside a %td-byte record",
 	    f->len, s - lo, hi - lo);
-	REQUIRE(s[f->len] == '\0', "field without its NUL");
+	REQUIRE_MSG(s[f->len] == '\0', "field without its NUL");
 }
 
 static inline void
@@ -70,9 +64,10 @@ build(struct buf *b, uint64_t sid, uint64_t first_row, const char *source,
 	    0);
 	for (i = 0; i < nrows; i++) {
 		before = b->len;
-		REQUIRE(chunk_add_row(b, rows[i].line, rows[i].f,
+		REQUIRE_MSG(chunk_add_row(b, rows[i].line, rows[i].f,
 		    rows[i].n) == 0, "chunk_add_row failed");
-		REQUIRE(b->len - before == chunk_row_size(rows[i].f, rows[i].n),
+		REQUIRE_MSG(b->len - before ==
+		    chunk_row_size(rows[i].f, rows[i].n),
 		    "chunk_row_size disagrees with chunk_add_row");
 	}
 	chunk_finish(b, nrows);

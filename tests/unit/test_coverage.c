@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include "check_helpers.h"
 #include "dirfix.h"
 #include "jfix.h"
 #include "staging.h"

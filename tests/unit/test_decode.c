@@ -27,16 +27,9 @@
 #include <string.h>
 
 #include "suites.h"
+#include "check_helpers.h"
 #include "buf.h"
 #include "decode.h"
-
-/* Check records the location of every passing ck_assert with a write(2);
- * in the hot loops below only a failure calls into Check. */
-#define REQUIRE(cond, ...) \
-	do { \
-		if (!(cond)) \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
 
 /* --- an inner source handing out at most step bytes per read ------------ */
 
@@ -83,13 +76,13 @@ decode_all(const char *enc, const void *in, size_t len, size_t step,
 	size_t guard = 16 * (len + 16);
 	ssize_t n;
 
-	REQUIRE(outstep <= sizeof(tmp), "outstep too big");
+	REQUIRE_MSG(outstep <= sizeof(tmp), "outstep too big");
 	buf_reset(out);
 	*err = 0;
-	REQUIRE(decoder_open(&d, enc, src) == 0, "decoder_open %s: %s",
+	REQUIRE_MSG(decoder_open(&d, enc, src) == 0, "decoder_open %s: %s",
 	    enc, strerror(errno));
 	for (;;) {
-		REQUIRE(guard-- > 0, "%s: the decoder does not end", enc);
+		REQUIRE_MSG(guard-- > 0, "%s: the decoder does not end", enc);
 		errno = 0;
 		n = decoder_read(&d, tmp, outstep);
 		if (n < 0) {
@@ -98,9 +91,10 @@ decode_all(const char *enc, const void *in, size_t len, size_t step,
 		}
 		if (n == 0)
 			break;
-		REQUIRE((size_t)n <= outstep, "%s: read %zd > %zu", enc, n,
+		REQUIRE_MSG((size_t)n <= outstep, "%s: read %zd > %zu", enc, n,
 		    outstep);
-		REQUIRE(buf_append(out, tmp, (size_t)n) == 0, "out of memory");
+		REQUIRE_MSG(buf_append(out, tmp, (size_t)n) == 0,
+		    "out of memory");
 	}
 	decoder_close(&d);
 	return n < 0 ? -1 : 0;
@@ -177,10 +171,10 @@ check_every_step(const char *name, const char *enc, const void *in,
 	buf_init(&out, 0);
 	for (step = 1; step <= len; step++)
 		for (o = 0; o < sizeof(outsteps) / sizeof(outsteps[0]); o++) {
-			REQUIRE(decode_all(enc, in, len, step, outsteps[o],
+			REQUIRE_MSG(decode_all(enc, in, len, step, outsteps[o],
 			    &out, &err) == 0, "%s step %zu/%zu: error %s", name,
 			    step, outsteps[o], strerror(err));
-			REQUIRE(out.len == want_len &&
+			REQUIRE_MSG(out.len == want_len &&
 			    memcmp(out.data, want, want_len) == 0,
 			    "%s step %zu/%zu: wrong output (%zu bytes, want %zu)",
 			    name, step, outsteps[o], out.len, want_len);
@@ -323,12 +317,12 @@ check_bad(const char *name, const char *enc, const void *in, size_t len,
 	buf_init(&out, 0);
 	for (step = 1; step <= len; step = every_step ? step + 1 : step * 7)
 		for (o = 0; o < sizeof(osteps) / sizeof(osteps[0]); o++) {
-			REQUIRE(decode_all(enc, in, len, step, osteps[o],
+			REQUIRE_MSG(decode_all(enc, in, len, step, osteps[o],
 			    &out, &err) == -1, "%s step %zu/%zu: no error, "
 			    "%zu bytes out", name, step, osteps[o], out.len);
-			REQUIRE(err == EILSEQ, "%s step %zu/%zu: errno %s",
+			REQUIRE_MSG(err == EILSEQ, "%s step %zu/%zu: errno %s",
 			    name, step, osteps[o], strerror(err));
-			REQUIRE(out.len == good_len &&
+			REQUIRE_MSG(out.len == good_len &&
 			    memcmp(out.data, good, good_len) == 0,
 			    "%s step %zu/%zu: good prefix %zu bytes, want %zu",
 			    name, step, osteps[o], out.len, good_len);

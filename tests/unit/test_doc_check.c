@@ -8,8 +8,8 @@
  * fails as bad data (-1, FAIL_DATA) - a copy cut short at any byte must
  * never be archived - and so do an empty file, text after a closing tag
  * and an undefined entity. A missing file, and a symlink, are FAIL_SYS
- * (an I/O error or a refusal, not bad data). Files live in a temporary directory named with the test's pid;
- * the teardown removes it.
+ * (an I/O error or a refusal, not bad data). Files live in a temporary
+ * directory (tmpdir.h); the teardown removes it.
  */
 #include <sys/stat.h>
 
@@ -23,6 +23,7 @@
 #include "doc_check.h"
 #include "fail.h"
 #include "msg.h"
+#include "tmpdir.h"
 
 static char dir[64];
 static int dir_fd = -1;
@@ -37,8 +38,7 @@ static const char doc[] =
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/csvpack-doccheck-%ld", (long)getpid());
-	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	tmpdir_make(dir, sizeof(dir), "csvpack-unit-doccheck-");
 	dir_fd = open(dir, O_RDONLY | O_DIRECTORY);
 	ck_assert_int_ge(dir_fd, 0);
 }
@@ -46,13 +46,11 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	if (dir_fd >= 0)
 		close(dir_fd);
 	dir_fd = -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	tmpdir_remove(dir);
+	if (access(dir, F_OK) == 0)
 		fprintf(stderr, "teardown: could not remove %s\n", dir);
 }
 

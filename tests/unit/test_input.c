@@ -38,52 +38,14 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include "capture.h"
+#include "check_helpers.h"
 #include "dirfix.h"
 #include "buf.h"
 #include "fail.h"
 #include "input.h"
 #include "msg.h"
 #include "signals.h"
-
-/* --- stderr, captured without echo ------------------------------------- */
-
-struct cap {
-	int saved, fd;
-};
-
-static void
-cap_begin(struct cap *c)
-{
-	char path[] = "/tmp/csvpack-unit-input-err-XXXXXX";
-
-	c->fd = mkstemp(path);
-	ck_assert_int_ge(c->fd, 0);
-	unlink(path);
-	fflush(stderr);
-	c->saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(c->saved, 0);
-	ck_assert_int_ge(dup2(c->fd, STDERR_FILENO), 0);
-}
-
-/* What was written to stderr since cap_begin (malloc'd). */
-static char *
-cap_end(struct cap *c)
-{
-	off_t n;
-	char *text;
-
-	fflush(stderr);
-	ck_assert_int_ge(dup2(c->saved, STDERR_FILENO), 0);
-	close(c->saved);
-	n = lseek(c->fd, 0, SEEK_END);
-	ck_assert_int_ge(n, 0);
-	text = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(text);
-	ck_assert_int_eq(pread(c->fd, text, (size_t)n, 0), n);
-	text[n] = '\0';
-	close(c->fd);
-	return text;
-}
 
 static int
 count_of(const char *text, const char *part)
@@ -309,7 +271,7 @@ check_mismatch(struct fx *x, const char *data, const char *before,
 
 	fail_reset();
 	ck_assert_int_eq(fx_input(x, data), 0);
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	expect_rows(x, before, -1);
 	expect_sticky(&x->in, FAIL_DATA);
 	err = cap_end(&c);
@@ -364,7 +326,7 @@ START_TEST(invalid_utf8_is_bad_data)
 		const struct bad_utf8 *b = &bad_utf8_cases[i];
 
 		fail_reset();
-		cap_begin(&c);
+		cap_begin(&c, STDERR_FILENO);
 		if (!b->before) {
 			ck_assert_int_eq(fx_input(&x, b->data), -1);
 		} else {
@@ -395,7 +357,7 @@ START_TEST(row_longer_than_max_row)
 	ck_assert_int_eq(fx_input(&x, "a,b\n1234,5678\n\"12345678\",\n"), 0);
 	expect_rows(&x, "2:1234|5678\n3:12345678|\n", 0);
 	ck_assert_int_eq(fx_input(&x, "a,b\n1,2\n1234,56789\n7,8\n"), 0);
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	expect_rows(&x, "2:1|2\n", -1);
 	expect_sticky(&x.in, FAIL_DATA);
 	err = cap_end(&c);
@@ -446,7 +408,7 @@ START_TEST(missing_file_and_directory)
 
 	fx_open(&x);
 	snprintf(x.path, sizeof(x.path), "%s/nope.csv", x.d.root);
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	ck_assert_int_eq(input_open(&x.in, x.path, &x.o, 0), -1);
 	err = cap_end(&c);
 	ck_assert_int_eq(fail_kind(), FAIL_SYS);
@@ -457,7 +419,7 @@ START_TEST(missing_file_and_directory)
 	input_close(&x.in);
 	/* A directory opens, and its first read fails. */
 	fail_reset();
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	ck_assert_int_eq(input_open(&x.in, x.d.out, &x.o, 0), -1);
 	err = cap_end(&c);
 	ck_assert_int_eq(fail_kind(), FAIL_SYS);
@@ -516,7 +478,7 @@ check_undecodable(struct fx *x, const char *enc, const char *data,
 	fail_reset();
 	x->o.encoding = enc;
 	ck_assert_int_eq(fx_input(x, data), 0);
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	expect_rows(x, before, -1);
 	expect_sticky(&x->in, FAIL_DATA);
 	err = cap_end(&c);
@@ -684,7 +646,7 @@ check_cut(struct fx *x, const struct cut_input *ci, const char *text,
 	fail_reset();
 	x->o.encoding = ci->encoding;
 	x->o.no_header = ci->no_header;
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	if (b < header) {
 		ck_assert_int_eq(input_open(&x->in, "-", &x->o, 0), -1);
 		ck_assert_int_eq(fail_kind(), FAIL_SYS);
@@ -787,7 +749,7 @@ fifo_error_after(struct fx *x, const char *fifo, int k)
 	ck_assert_int_eq(read_rows(&x->in, &x->out, k), 1);
 	expect_text(&x->out, fifo_want(k, want, sizeof(want)));
 	ck_assert_int_ge(dup2(x->d.out_fd, x->in.fd), 0);
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	expect_rows(x, "", -1);
 	ck_assert_int_eq(fail_kind(), FAIL_SYS);
 	/* Readable again, with rows waiting: still never a row. */
@@ -882,7 +844,7 @@ big_cut(struct fx *x, int k)
 	ck_assert_int_eq(input_open(&x->in, x->path, &x->o, 0), 0);
 	ck_assert_int_eq(big_rows(&x->in, k, NULL, NULL), k);
 	ck_assert_int_ge(dup2(x->d.out_fd, x->in.fd), 0);
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	expect_rows(x, "", -1);
 	expect_sticky(&x->in, FAIL_SYS);
 	err = cap_end(&c);
@@ -1083,7 +1045,7 @@ check_stall(int fail)
 	x.in.stall_ms = 1;
 	x.in.on_stall = on_stall;
 	x.in.stall_arg = &s;
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	expect_rows(&x, fail ? "" : "3:3|4\n", fail ? -1 : 0);
 	if (fail)
 		expect_sticky(&x.in, FAIL_PEER);
@@ -1160,7 +1122,7 @@ START_TEST(next_after_a_failed_open)
 	char *err;
 
 	fx_open(&x);
-	cap_begin(&c);
+	cap_begin(&c, STDERR_FILENO);
 	ck_assert_int_eq(input_open(&x.in, x.path, &x.o, 0), -1);
 	ck_assert_int_eq(input_next(&x.in, &f, &n, &line), -1);
 	err = cap_end(&c);

@@ -36,7 +36,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -51,6 +50,8 @@
 #include <libxml/tree.h>
 
 #include "suites.h"
+#include "check_helpers.h"
+#include "tmpdir.h"
 #include "buf.h"
 #include "xml_doc.h"
 #include "xml_pool.h"
@@ -74,14 +75,6 @@ struct name_case {
 };
 
 #define C(x) { x, -1 }
-
-/* Check records the location of every passing ck_assert with a write(2);
- * in the hot loops below only a failure calls into Check. */
-#define REQUIRE(cond, ...) \
-	do { \
-		if (!(cond)) \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
 
 static const struct name_case name_cases[] = {
 	{ { C("ticker") }, 1, 1, { "ticker" }, 0 },
@@ -200,7 +193,7 @@ name_parses(const char *name)
 	char doc[512];
 	int n = snprintf(doc, sizeof(doc), "<%s/>", name);
 
-	REQUIRE(n > 0 && (size_t)n < sizeof(doc), "name too long");
+	REQUIRE_MSG(n > 0 && (size_t)n < sizeof(doc), "name too long");
 	return parses(doc, (size_t)n) && strchr(name, ':') == NULL;
 }
 
@@ -247,7 +240,7 @@ check_unique(const struct xml_names *n, uint32_t total, const char *ctx)
 
 	for (i = 0; i < total; i++)
 		for (j = i + 1; j < total; j++)
-			REQUIRE(strcmp(n->name[i], n->name[j]) != 0,
+			REQUIRE_MSG(strcmp(n->name[i], n->name[j]) != 0,
 			    "%s: columns %u and %u both named %s", ctx, i + 1,
 			    j + 1, n->name[i]);
 }
@@ -393,7 +386,7 @@ model_sanitize(const char *s, size_t len, uint32_t column, char *out,
 			out[o++] = '_';
 		}
 		i += n;
-		REQUIRE(o + 5 < cap, "model name too long");
+		REQUIRE_MSG(o + 5 < cap, "model name too long");
 	}
 	out[o] = '\0';
 }
@@ -467,14 +460,14 @@ START_TEST(names_random)
 				snprintf(want[i], sizeof(want[i]), "%.90s_%u", tmp, k);
 			}
 		}
-		REQUIRE(xml_names_build(&n, h, ncols, total) == 0, "build");
-		REQUIRE(n.count == total, "count");
+		REQUIRE_MSG(xml_names_build(&n, h, ncols, total) == 0, "build");
+		REQUIRE_MSG(n.count == total, "count");
 		snprintf(ctx, sizeof(ctx), "header %d", iter);
 		for (i = 0; i < total; i++) {
-			REQUIRE(strcmp(n.name[i], want[i]) == 0,
+			REQUIRE_MSG(strcmp(n.name[i], want[i]) == 0,
 			    "%s column %u: cell '%s' got '%s', want '%s'", ctx,
 			    i + 1, i < ncols ? h[i].s : "", n.name[i], want[i]);
-			REQUIRE(name_parses(n.name[i]),
+			REQUIRE_MSG(name_parses(n.name[i]),
 			    "%s: '%s' does not parse", ctx, n.name[i]);
 		}
 		check_unique(&n, total, ctx);
@@ -648,36 +641,21 @@ static const struct doc_row doc_rows[] = {
 };
 #define NDOC_ROWS (sizeof(doc_rows) / sizeof(doc_rows[0]))
 
-/* Temporary files are /tmp/<tmp_tag>XXXXXX; the tag holds the runner's
- * pid, so the runner's teardown can sweep what a failed test left. */
-static char tmp_tag[64];
-
-static int
-make_temp(char *path, size_t size)
-{
-	snprintf(path, size, "/tmp/%sXXXXXX", tmp_tag);
-	return mkstemp(path);
-}
+/* Temporary files are /tmp/<tmp_tag>XXXXXX (tmpdir.h); the tag holds the
+ * runner's pid, so the runner's teardown can sweep what a failed test
+ * left. */
+static char tmp_tag[TMPDIR_TAG_LEN];
 
 static void
 sweep_setup(void)
 {
-	snprintf(tmp_tag, sizeof(tmp_tag), "csvpack-test-names-%ld-",
-	    (long)getpid());
+	tmpdir_tag(tmp_tag, "names");
 }
 
 static void
 sweep_teardown(void)
 {
-	struct dirent *e;
-	DIR *d = opendir("/tmp");
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, tmp_tag, strlen(tmp_tag)) == 0)
-			unlinkat(dirfd(d), e->d_name, 0);
-	closedir(d);
+	tmpdir_sweep(tmp_tag);
 }
 
 static void
@@ -726,7 +704,7 @@ START_TEST(doc_round_trip)
 	uint32_t i;
 	int fd;
 
-	fd = make_temp(path, sizeof(path));
+	fd = tmpdir_file(path, sizeof(path), tmp_tag);
 	ck_assert_int_ge(fd, 0);
 	xml_doc_init(&d);
 	write_doc(fd, source, 42, &d);
@@ -797,7 +775,7 @@ START_TEST(doc_text_form)
 	ssize_t n;
 	int fd;
 
-	fd = make_temp(path, sizeof(path));
+	fd = tmpdir_file(path, sizeof(path), tmp_tag);
 	ck_assert_int_ge(fd, 0);
 	xml_doc_init(&d);
 	ck_assert_int_eq(xml_doc_begin(&d, fd, "-", 1), 0);
@@ -839,7 +817,7 @@ START_TEST(doc_large)
 	uint64_t i;
 	int fd, rows = 0;
 
-	fd = make_temp(path, sizeof(path));
+	fd = tmpdir_file(path, sizeof(path), tmp_tag);
 	ck_assert_int_ge(fd, 0);
 	xml_doc_init(&d);
 	ck_assert_int_eq(xml_doc_begin(&d, fd, "big.csv", 9), 0);
@@ -916,7 +894,7 @@ START_TEST(doc_row_too_wide)
 	struct xml_doc d;
 	int fd;
 
-	fd = make_temp(path, sizeof(path));
+	fd = tmpdir_file(path, sizeof(path), tmp_tag);
 	ck_assert_int_ge(fd, 0);
 	xml_doc_init(&d);
 	ck_assert_int_eq(xml_doc_begin(&d, fd, "x.csv", 1), 0);
@@ -946,7 +924,7 @@ START_TEST(doc_source_unusual)
 	xmlDocPtr doc;
 	int fd;
 
-	fd = make_temp(path, sizeof(path));
+	fd = tmpdir_file(path, sizeof(path), tmp_tag);
 	ck_assert_int_ge(fd, 0);
 	xml_doc_init(&d);
 	ck_assert_int_eq(xml_doc_begin(&d, fd, source, 1), 0);

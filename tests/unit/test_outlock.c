@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include "check_helpers.h"
 #include "dirfix.h"
 #include "outlock.h"
 

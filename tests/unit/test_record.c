@@ -38,11 +38,11 @@ rng(uint64_t *s)
 static void
 assert_field_eq(const struct field *got, const struct field *want)
 {
-	REQUIRE(got->len == want->len, "field length %u, want %u", got->len,
+	REQUIRE_MSG(got->len == want->len, "field length %u, want %u", got->len,
 	    want->len);
-	REQUIRE(want->len == 0 || memcmp(got->s, want->s, want->len) == 0,
+	REQUIRE_MSG(want->len == 0 || memcmp(got->s, want->s, want->len) == 0,
 	    "field bytes differ");
-	REQUIRE(got->s[got->len] == '\0', "field without its NUL");
+	REQUIRE_MSG(got->s[got->len] == '\0', "field without its NUL");
 }
 
 /* Reads b back from an exact copy and compares with what was built. */
@@ -77,10 +77,10 @@ check_round_trip(const struct buf *b, uint64_t sid, uint64_t first_row,
 			most = rows[i].n;
 	ck_assert_uint_eq(c.width, most);
 	for (i = 0; i < nrows; i++) {
-		REQUIRE(chunk_next_row(&c, &line, fields, MAXF, &n) == 1,
+		REQUIRE_MSG(chunk_next_row(&c, &line, fields, MAXF, &n) == 1,
 		    "row %u not read", i);
-		REQUIRE(line == rows[i].line, "row %u: line", i);
-		REQUIRE(n == rows[i].n, "row %u: %u fields, want %u", i, n,
+		REQUIRE_MSG(line == rows[i].line, "row %u: line", i);
+		REQUIRE_MSG(n == rows[i].n, "row %u: %u fields, want %u", i, n,
 		    rows[i].n);
 		for (j = 0; j < n; j++) {
 			assert_inside(&fields[j], data, data + b->len);
@@ -268,7 +268,7 @@ START_TEST(round_trip_huge_counts)
 	ck_assert_uint_eq(c.ncols, COLS);
 	for (i = 0; i < COLS; i++) {
 		assert_inside(&got[i], data, data + b.len);
-		REQUIRE(got[i].len == h[i].len, "name %u", i);
+		REQUIRE_MSG(got[i].len == h[i].len, "name %u", i);
 	}
 	ck_assert_uint_eq(c.width, WIDE);
 	/* A row wider than the room given: -1, not an overrun... */
@@ -292,7 +292,7 @@ START_TEST(round_trip_huge_counts)
 	ck_assert_uint_eq(n, WIDE);
 	for (i = 0; i < WIDE; i++) {
 		assert_inside(&got[i], data, data + b.len);
-		REQUIRE(got[i].len == f[i].len, "field %u", i);
+		REQUIRE_MSG(got[i].len == f[i].len, "field %u", i);
 	}
 	ck_assert_int_eq(chunk_next_row(&c, &line, got, WIDE, &n), 1);
 	ck_assert_uint_eq(n, 2);

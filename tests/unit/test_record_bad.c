@@ -42,16 +42,16 @@ read_all(const unsigned char *data, size_t len, uint32_t max)
 		max = 1024;
 	if (chunk_open(&c, data, len, names, max) < 0)
 		return -1;
-	REQUIRE(c.ncols <= max, "ncols %u > max %u", c.ncols, max);
+	REQUIRE_MSG(c.ncols <= max, "ncols %u > max %u", c.ncols, max);
 	assert_inside(&c.source, data, data + len);
 	for (i = 0; i < c.ncols; i++)
 		assert_inside(&names[i], data, data + len);
 	while ((rc = chunk_next_row(&c, &line, fields, max, &n)) == 1) {
-		REQUIRE(n <= max, "nfields %u > max %u", n, max);
+		REQUIRE_MSG(n <= max, "nfields %u > max %u", n, max);
 		for (i = 0; i < n; i++)
 			assert_inside(&fields[i], data, data + len);
 		rows++;
-		REQUIRE(rows <= len, "more rows than bytes");
+		REQUIRE_MSG(rows <= len, "more rows than bytes");
 	}
 	return rc < 0 ? -1 : (int)rows;
 }

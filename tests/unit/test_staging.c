@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include "check_helpers.h"
 #include "dirfix.h"
 #include "staging.h"
 

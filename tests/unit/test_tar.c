@@ -59,6 +59,7 @@
 #include "buf.h"
 #include "gz_stream.h"
 #include "tar.h"
+#include "tmpdir.h"
 
 #define MTIME INT64_C(1700000000) /* 2023-11-14 22:13:20 UTC */
 #define MTIME_TEXT "2023-11-14 22:13"
@@ -71,10 +72,10 @@ static int build_jobs = 1;
 
 static const size_t doc_sizes[NDOCS] = { 0, 511, 512, 513, BIG_DOC };
 
-/* Temporary directories are /tmp/<tmp_tag>XXXXXX; the tag holds the
- * runner's pid, so the runner's teardown can sweep what a failed test
- * (which exits at once) left. */
-static char tmp_tag[64];
+/* Temporary directories are /tmp/<tmp_tag>XXXXXX (tmpdir.h); the tag
+ * holds the runner's pid, so the runner's teardown can sweep what a
+ * failed test (which exits at once) left. */
+static char tmp_tag[TMPDIR_TAG_LEN];
 
 struct fixture {
 	char root[96];
@@ -153,33 +154,6 @@ run(const char *cmd, struct buf *out)
 	return WEXITSTATUS(st);
 }
 
-/* Removes path and everything under it (no symlinks are followed). */
-static void
-remove_tree_at(int dirfd, const char *name)
-{
-	struct dirent *e;
-	struct stat st;
-	DIR *d;
-	int fd;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlinkat(dirfd, name, 0);
-		return;
-	}
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY);
-	if (fd >= 0 && (d = fdopendir(fd)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				remove_tree_at(fd, e->d_name);
-		closedir(d);
-	} else if (fd >= 0) {
-		close(fd);
-	}
-	unlinkat(dirfd, name, AT_REMOVEDIR);
-}
-
 /* The names in dir, sorted, joined by '\n' into b (NUL-terminated). */
 static void
 list_dir(const char *dir, struct buf *b)
@@ -209,8 +183,7 @@ fixture_open(struct fixture *f, int with_docs)
 	size_t i, j;
 
 	memset(f, 0, sizeof(*f));
-	snprintf(f->root, sizeof(f->root), "/tmp/%sXXXXXX", tmp_tag);
-	ck_assert_msg(mkdtemp(f->root) != NULL, "mkdtemp: %s", strerror(errno));
+	tmpdir_make(f->root, sizeof(f->root), tmp_tag);
 	snprintf(f->out, sizeof(f->out), "%s/out", f->root);
 	snprintf(f->staging, sizeof(f->staging), "%s/out/.csvpack-staging",
 	    f->root);
@@ -251,7 +224,7 @@ fixture_close(struct fixture *f)
 	for (i = 0; i <= NDOCS; i++)
 		free(f->doc[i]);
 	if (f->root[0])
-		remove_tree_at(AT_FDCWD, f->root);
+		tmpdir_remove(f->root);
 }
 
 /* Builds sids 1..NDOCS into out/name; checks rc and *bytes. */
@@ -441,8 +414,7 @@ START_TEST(header_read_by_tools)
 	buf_init(&out, 0);
 	memset(name, 'n', 100);
 	name[100] = '\0';
-	snprintf(dir, sizeof(dir), "/tmp/%shdr-XXXXXX", tmp_tag);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), tmp_tag);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	ck_assert_int_ge(dfd, 0);
 	ck_assert_int_eq(tar_write_header(b, name, 5, MTIME), 0);
@@ -472,7 +444,7 @@ START_TEST(header_read_by_tools)
 	ck_assert_msg(strstr((char *)out.data, "-rw-r--r-- 0/0") == (char *)
 	    out.data, "tar -tvf: %s", (char *)out.data);
 	close(dfd);
-	remove_tree_at(AT_FDCWD, dir);
+	tmpdir_remove(dir);
 	buf_free(&out);
 }
 END_TEST
@@ -1039,22 +1011,13 @@ END_TEST
 static void
 sweep_setup(void)
 {
-	snprintf(tmp_tag, sizeof(tmp_tag), "csvpack-test-tar-%ld-",
-	    (long)getpid());
+	tmpdir_tag(tmp_tag, "tar");
 }
 
 static void
 sweep_teardown(void)
 {
-	struct dirent *e;
-	DIR *d = opendir("/tmp");
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, tmp_tag, strlen(tmp_tag)) == 0)
-			remove_tree_at(dirfd(d), e->d_name);
-	closedir(d);
+	tmpdir_sweep(tmp_tag);
 }
 
 Suite *

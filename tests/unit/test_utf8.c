@@ -17,15 +17,8 @@
 #include <string.h>
 
 #include "suites.h"
+#include "check_helpers.h"
 #include "utf8.h"
-
-/* Check records every passing ck_assert; the exhaustive loops only call
- * into it on a failure. */
-#define REQUIRE(cond, ...) \
-	do { \
-		if (!(cond)) \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
 
 /* The test's own encoder: any value below 2^21, surrogates included, in
  * the shortest form the bit patterns allow. */
@@ -158,11 +151,12 @@ START_TEST(every_code_point)
 		n = encode(c, b);
 		valid = c <= 0x10FFFF && !(c >= 0xD800 && c <= 0xDFFF);
 		cp = 0;
-		REQUIRE(utf8_decode(b, n, &cp) == (valid ? n : 0),
+		REQUIRE_MSG(utf8_decode(b, n, &cp) == (valid ? n : 0),
 		    "U+%04X: length", c);
-		REQUIRE(!valid || cp == c, "U+%04X decoded as U+%04X", c, cp);
+		REQUIRE_MSG(!valid || cp == c, "U+%04X decoded as U+%04X",
+		    c, cp);
 		for (k = 1; k < n; k++)
-			REQUIRE(utf8_decode(b, k, &cp) == 0,
+			REQUIRE_MSG(utf8_decode(b, k, &cp) == 0,
 			    "U+%04X accepted from %zu of %zu bytes", c, k, n);
 	}
 }
@@ -178,7 +172,7 @@ accepted(const unsigned char *b, size_t len)
 
 	if (utf8_decode(b, len, &cp) != len)
 		return 0;
-	REQUIRE(encode(cp, again) == len && memcmp(again, b, len) == 0,
+	REQUIRE_MSG(encode(cp, again) == len && memcmp(again, b, len) == 0,
 	    "%02X %02X.. decoded as U+%04X, which is not its encoding",
 	    b[0], len > 1 ? b[1] : 0, cp);
 	return 1;
@@ -305,12 +299,14 @@ START_TEST(valid_at_every_offset)
 			for (at = 0; at <= run; at++) {
 				memset(b, 'x', sizeof(b));
 				memcpy(b + at, piece[i].s, len);
-				REQUIRE(utf8_valid(b, run + len) == piece[i].valid,
-				    "piece %zu at %zu of %zu", i, at, run + len);
+				REQUIRE_MSG(utf8_valid(b, run + len) ==
+				    piece[i].valid, "piece %zu at %zu of %zu",
+				    i, at, run + len);
 				/* Cut by the end: a good multi-byte piece is
 				 * no longer valid. */
 				if (len > 1)
-					REQUIRE(utf8_valid(b, at + len - 1) == 0,
+					REQUIRE_MSG(utf8_valid(b,
+					    at + len - 1) == 0,
 					    "piece %zu cut at %zu", i,
 					    at + len - 1);
 			}
