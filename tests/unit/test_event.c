@@ -9,13 +9,10 @@
  * the seed's converter/packer handshake for a few hundred rounds, with
  * counters in shared memory proving that they alternate strictly.
  *
- * Names are "/csvpack-test-<runner pid>-event-<test>-<role>".  Every name
- * a test creates is recorded, and every failure goes through cleanup(),
- * which kills and reaps the child and unlinks the names before Check is
- * told; a test killed outright (Check's timeout) is covered by an
- * unchecked teardown that sweeps the prefix in the runner, and the last
- * test fails if that sweep ever found anything or /dev/shm still holds a
- * name of ours.  Every wait is bounded; children also carry an alarm().
+ * Names are "/csvpack-test-<runner pid>-event-<test>-<role>"; shmfix.h
+ * records them, undoes them on a failure, sweeps what a killed test left
+ * and has the last test check that nothing was.  Every wait is bounded;
+ * children also carry an alarm().
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, setitimer */
 #include <sys/mman.h>
@@ -24,7 +21,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -35,143 +31,16 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include "shmfix.h"
 #include "event.h"
 
-#define NAME_LEN 128
-#define MAX_NAMES 4
 #define PINGPONG_ROUNDS 300
-
-static char name_prefix[64];	/* "/csvpack-test-<runner pid>-event-" */
-static int swept;		/* names the teardown had to remove */
-
-/* What a failing test must undo before it reports. */
-static struct {
-	char names[MAX_NAMES][NAME_LEN];
-	int nnames;
-	pid_t child;
-} scratch;
-
-static void
-cleanup(void)
-{
-	int saved = errno, i;
-
-	if (scratch.child > 0) {
-		kill(scratch.child, SIGKILL);
-		while (waitpid(scratch.child, NULL, 0) < 0 && errno == EINTR)
-			;
-		scratch.child = 0;
-	}
-	for (i = 0; i < scratch.nnames; i++)
-		event_unlink(scratch.names[i]);
-	scratch.nnames = 0;
-	errno = saved;
-}
-
-#define REQUIRE_MSG(cond, ...) do {					\
-	if (!(cond)) {							\
-		cleanup();						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
-#define REQUIRE(cond) REQUIRE_MSG(cond, "failed: %s", #cond)
-#define REQUIRE_EQ(a, b) do {						\
-	intmax_t a_ = (intmax_t)(a), b_ = (intmax_t)(b);		\
-	REQUIRE_MSG(a_ == b_, "%s == %s failed: %jd != %jd", #a, #b,	\
-	    a_, b_);							\
-} while (0)
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Reaps the registered child within timeout_ms.  1 and *status if it
- * exited (scratch.child is then 0), 0 if it is still running. */
-static int
-reap_child(int timeout_ms, int *status)
-{
-	double deadline = now() + timeout_ms / 1000.0;
-	pid_t pid;
-
-	for (;;) {
-		pid = waitpid(scratch.child, status, WNOHANG);
-		if (pid == scratch.child) {
-			scratch.child = 0;
-			return 1;
-		}
-		REQUIRE_MSG(pid == 0, "waitpid: %s", strerror(errno));
-		if (now() > deadline)
-			return 0;
-		sleep_ms(2);
-	}
-}
-
-/* For a forked child: die by SIGALRM after seconds.  The default action
- * is restored first: the handler inherited from Check's runner would kill
- * the whole test's process group instead. */
-static void
-child_alarm(unsigned seconds)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(seconds);
-}
-
-static int
-child_running(void)
-{
-	int status;
-
-	return waitpid(scratch.child, &status, WNOHANG) == 0;
-}
-
-/* Records a name built from the prefix; cleanup() will unlink it. */
-static const char *
-scratch_name(const char *what)
-{
-	char *n;
-
-	REQUIRE(scratch.nnames < MAX_NAMES);
-	n = scratch.names[scratch.nnames++];
-	snprintf(n, NAME_LEN, "%s%s", name_prefix, what);
-	return n;
-}
 
 static void
 create_event(struct event *ev, const char *name)
 {
 	REQUIRE_MSG(event_open(ev, name, 1) == 0, "event_open %s: %s", name,
 	    strerror(errno));
-}
-
-/* Unlinks every recorded name, each exactly once. */
-static void
-unlink_all(void)
-{
-	int i;
-
-	for (i = 0; i < scratch.nnames; i++)
-		REQUIRE_MSG(event_unlink(scratch.names[i]) == 0,
-		    "event_unlink %s: %s", scratch.names[i], strerror(errno));
-	scratch.nnames = 0;
 }
 
 static int
@@ -351,7 +220,7 @@ START_TEST(event_created_mode)
 	struct event ev;
 	struct stat st;
 	const char *name = scratch_name("mode");
-	char path[NAME_LEN + 16];
+	char path[SHM_NAME_LEN + 16];
 	mode_t old;
 	int rc;
 
@@ -415,7 +284,9 @@ START_TEST(event_across_processes)
 		_exit(go_ack_child(go_name, ack_name));
 	}
 	scratch.child = pid;
-	sleep_ms(300);
+	/* Blocked in its wait for "go" (or gone, if that did not block). */
+	REQUIRE_MSG(wait_child_blocked(10000, NULL), "the child's wait did "
+	    "not block (it exited, or never slept within 10 s)");
 	REQUIRE_MSG(child_running(), "the child's wait did not block");
 	REQUIRE_EQ(event_is_set(&ack), 0);
 
@@ -525,61 +396,12 @@ START_TEST(event_ping_pong)
 }
 END_TEST
 
-/*
- * Leftovers: the runner-side sweep after each test case, and the check.
- */
-static int
-count_ours(int unlink_them)
-{
-	char name[NAME_LEN + 8];
-	struct dirent *de;
-	size_t plen = strlen(name_prefix + 1);
-	DIR *d;
-	int n = 0;
-
-	if ((d = opendir("/dev/shm")) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "sem.", 4) != 0 ||
-		    strncmp(de->d_name + 4, name_prefix + 1, plen) != 0)
-			continue;
-		n++;
-		if (unlink_them) {
-			snprintf(name, sizeof(name), "/%s", de->d_name + 4);
-			event_unlink(name);
-		}
-	}
-	closedir(d);
-	return n;
-}
-
-static void
-sweep(void)
-{
-	swept += count_ours(1);
-}
-
+/* Runs last: nothing of ours is left in /dev/shm (shmfix.h). */
 START_TEST(event_nothing_left_in_dev_shm)
 {
-	int left = count_ours(0);
-
-	REQUIRE_MSG(swept == 0, "teardown had to remove %d semaphores named "
-	    "%s* (a test was killed before its cleanup)", swept, name_prefix);
-	REQUIRE_MSG(left == 0, "%d semaphores named %s* left in /dev/shm",
-	    left, name_prefix);
+	shm_require_nothing_left();
 }
 END_TEST
-
-static TCase *
-tcase(Suite *s, const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, NULL, sweep);
-	suite_add_tcase(s, tc);
-	return tc;
-}
 
 Suite *
 event_suite(void)
@@ -587,19 +409,18 @@ event_suite(void)
 	Suite *s = suite_create("event");
 	TCase *tc;
 
-	snprintf(name_prefix, sizeof(name_prefix), "/csvpack-test-%ld-event-",
-	    (long)getpid());
+	shm_prefix_init("event");
 
-	tc = tcase(s, "local");
+	tc = shm_tcase(s, "local");
 	tcase_add_test(tc, event_set_wait_clear);
 	tcase_add_test(tc, event_wait_times_out);
 	tcase_add_test(tc, event_wait_interrupted);
 	tcase_add_test(tc, event_open_errors);
 	tcase_add_test(tc, event_created_mode);
-	tc = tcase(s, "processes");
+	tc = shm_tcase(s, "processes");
 	tcase_add_test(tc, event_across_processes);
 	tcase_add_test(tc, event_ping_pong);
-	tc = tcase(s, "leftovers");
+	tc = shm_tcase(s, "leftovers");
 	tcase_add_test(tc, event_nothing_left_in_dev_shm);
 	return s;
 }

@@ -13,20 +13,16 @@
  *
  * Multi-process tests put the control block and the area in one
  * MAP_SHARED|MAP_ANONYMOUS mapping and fork.  The events are named
- * semaphores "/csvpack-test-<runner pid>-ring-<test>-{data,space}"; every
- * name a test creates is recorded, and every failure goes through
- * cleanup(), which kills and reaps the child and unlinks the names before
- * Check is told; a test killed outright (Check's timeout) is covered by an
- * unchecked teardown that sweeps the prefix in the runner, and the last
- * test fails if that sweep ever found anything or /dev/shm still holds a
- * name of ours.  Every wait is bounded; children also carry an alarm().
+ * semaphores "/csvpack-test-<runner pid>-ring-<test>-{data,space}";
+ * shmfix.h records them, undoes them on a failure, sweeps what a killed
+ * test left and has the last test check that nothing was.  Every wait is
+ * bounded; children also carry an alarm().
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -37,12 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* REQUIRE and REQUIRE_EQ name where a loop is (ctx, below). */
+#define REQUIRE_WHERE ctx
 #include "suites.h"
+#include "shmfix.h"
 #include "ring.h"
 
 #define SMALL_CAP 4096u
-#define NAME_LEN 128
-#define MAX_NAMES 4
 #define FILLER_TYPE (RING_USER + 0x1000)
 
 #define STRESS_RECORDS 1000000
@@ -52,114 +49,12 @@
 #define STRESS_DATA_SEED UINT64_C(0xd1b54a32d192ed03)
 #define STRESS_SECONDS 45.0
 
-static char name_prefix[64];	/* "/csvpack-test-<runner pid>-ring-" */
-static int swept;		/* names the teardown had to remove */
 static char ctx[160];		/* where a loop is, for failure messages */
-
-/* What a failing test must undo before it reports. */
-static struct {
-	char names[MAX_NAMES][NAME_LEN];
-	int nnames;
-	pid_t child;
-} scratch;
-
-static void
-cleanup(void)
-{
-	int saved = errno, i;
-
-	if (scratch.child > 0) {
-		kill(scratch.child, SIGKILL);
-		while (waitpid(scratch.child, NULL, 0) < 0 && errno == EINTR)
-			;
-		scratch.child = 0;
-	}
-	for (i = 0; i < scratch.nnames; i++)
-		event_unlink(scratch.names[i]);
-	scratch.nnames = 0;
-	errno = saved;
-}
-
-#define REQUIRE_MSG(cond, ...) do {					\
-	if (!(cond)) {							\
-		cleanup();						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
-#define REQUIRE(cond)							\
-	REQUIRE_MSG(cond, "%s%sfailed: %s", ctx, *ctx ? ": " : "", #cond)
-#define REQUIRE_EQ(a, b) do {						\
-	intmax_t a_ = (intmax_t)(a), b_ = (intmax_t)(b);		\
-	REQUIRE_MSG(a_ == b_, "%s%s%s == %s failed: %jd != %jd", ctx,	\
-	    *ctx ? ": " : "", #a, #b, a_, b_);				\
-} while (0)
 
 static uint64_t
 align8(uint64_t n)
 {
 	return (n + 7) & ~(uint64_t)7;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Reaps the registered child within timeout_ms.  1 and *status if it
- * exited (scratch.child is then 0), 0 if it is still running. */
-static int
-reap_child(int timeout_ms, int *status)
-{
-	double deadline = now() + timeout_ms / 1000.0;
-	pid_t pid;
-
-	for (;;) {
-		pid = waitpid(scratch.child, status, WNOHANG);
-		if (pid == scratch.child) {
-			scratch.child = 0;
-			return 1;
-		}
-		REQUIRE_MSG(pid == 0, "waitpid: %s", strerror(errno));
-		if (now() > deadline)
-			return 0;
-		sleep_ms(2);
-	}
-}
-
-/* For a forked child: die by SIGALRM after seconds.  The default action
- * is restored first: the handler inherited from Check's runner would kill
- * the whole test's process group instead. */
-static void
-child_alarm(unsigned seconds)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(seconds);
-}
-
-static int
-child_running(void)
-{
-	int status;
-
-	return waitpid(scratch.child, &status, WNOHANG) == 0;
 }
 
 /* Deterministic bytes for a record, from a seed (xorshift32). */
@@ -189,17 +84,6 @@ struct shring {
 };
 
 #define CTL_SIZE ((sizeof(struct ring_ctl) + 63) & ~(size_t)63)
-
-static const char *
-scratch_name(const char *what)
-{
-	char *n;
-
-	REQUIRE(scratch.nnames < MAX_NAMES);
-	n = scratch.names[scratch.nnames++];
-	snprintf(n, NAME_LEN, "%s%s", name_prefix, what);
-	return n;
-}
 
 static void
 shring_map(struct shring *s, uint64_t capacity)
@@ -234,14 +118,9 @@ shring_open(struct shring *s, uint64_t capacity, const char *test)
 static void
 shring_close(struct shring *s)
 {
-	int i;
-
 	event_close(&s->data_ready);
 	event_close(&s->space_ready);
-	for (i = 0; i < scratch.nnames; i++)
-		REQUIRE_MSG(event_unlink(scratch.names[i]) == 0,
-		    "event_unlink %s: %s", scratch.names[i], strerror(errno));
-	scratch.nnames = 0;
+	unlink_all();
 	munmap(s->map, s->maplen);
 }
 
@@ -613,6 +492,7 @@ END_TEST
 struct child_idle {
 	pid_t parent;
 	double deadline;
+	int slices;	/* slices that timed out: idle() calls */
 };
 
 /* The child's idle(): stop when the parent is gone or time is up. */
@@ -621,8 +501,13 @@ child_idle(void *arg)
 {
 	struct child_idle *ci = arg;
 
+	ci->slices++;
 	return getppid() != ci->parent || now() > ci->deadline;
 }
+
+/* The child's exit status when its wait ended by a slice's timeout,
+ * not by the event. */
+#define WOKEN_BY_TIMEOUT 4
 
 static void
 fill_ring(struct ring *r, uint32_t *pushed)
@@ -638,7 +523,8 @@ fill_ring(struct ring *r, uint32_t *pushed)
 }
 
 /* ring_push() on a full ring sleeps until the other process releases.
- * The child's slice is 10 s: only the event can wake it in time. */
+ * The child's slice is 10 s, and it says if one timed out: only the
+ * event may wake it. */
 START_TEST(ring_push_blocks_until_release)
 {
 	struct shring s;
@@ -655,6 +541,7 @@ START_TEST(ring_push_blocks_until_release)
 	fill = ring_fill(&s.r);
 	ci.parent = getpid();
 	ci.deadline = now() + 20;
+	ci.slices = 0;
 	fflush(NULL);
 	pid = fork();
 	REQUIRE_MSG(pid >= 0, "fork: %s", strerror(errno));
@@ -663,10 +550,15 @@ START_TEST(ring_push_blocks_until_release)
 		pattern(buf, sizeof(buf), 999);
 		rc = ring_push(&s.r, RING_USER + 999, buf, sizeof(buf), 10000,
 		    child_idle, &ci);
-		_exit(rc == RING_OK ? 0 : 10 - rc);
+		if (rc != RING_OK)
+			_exit(10 - rc);
+		_exit(ci.slices ? WOKEN_BY_TIMEOUT : 0);
 	}
 	scratch.child = pid;
-	sleep_ms(300);
+	/* Blocked: asleep with its waiting flag up (or gone, if not). */
+	REQUIRE_MSG(wait_child_blocked(10000,
+	    &s.r.ctl->producer_waiting), "ring_push did not block on a full "
+	    "ring (it returned, or never slept within 10 s)");
 	REQUIRE_MSG(child_running(), "ring_push returned on a full ring");
 	REQUIRE_EQ(ring_fill(&s.r), fill);
 	REQUIRE_EQ(atomic_load(&s.r.ctl->producer_waiting), 1);
@@ -676,6 +568,9 @@ START_TEST(ring_push_blocks_until_release)
 	REQUIRE_MSG(reap_child(3000, &status), "the producer did not wake "
 	    "within 3 s of the release");
 	waited = now() - t0;
+	REQUIRE_MSG(!WIFEXITED(status) ||
+	    WEXITSTATUS(status) != WOKEN_BY_TIMEOUT, "the producer was woken "
+	    "by its slice's timeout, not by the release");
 	REQUIRE_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "producer child: status 0x%x", status);
 	REQUIRE_MSG(waited < 2.0, "woke after %.3f s", waited);
@@ -701,6 +596,7 @@ START_TEST(ring_peek_blocks_until_push)
 	shring_open(&s, SMALL_CAP, "peek");
 	ci.parent = getpid();
 	ci.deadline = now() + 20;
+	ci.slices = 0;
 	fflush(NULL);
 	pid = fork();
 	REQUIRE_MSG(pid >= 0, "fork: %s", strerror(errno));
@@ -714,10 +610,13 @@ START_TEST(ring_peek_blocks_until_push)
 		    memcmp(rec.data, buf, sizeof(buf)) != 0)
 			_exit(3);
 		ring_release(&s.r, &rec);
-		_exit(0);
+		_exit(ci.slices ? WOKEN_BY_TIMEOUT : 0);
 	}
 	scratch.child = pid;
-	sleep_ms(300);
+	/* Blocked: asleep with its waiting flag up (or gone, if not). */
+	REQUIRE_MSG(wait_child_blocked(10000,
+	    &s.r.ctl->consumer_waiting), "ring_peek did not block on an "
+	    "empty ring (it returned, or never slept within 10 s)");
 	REQUIRE_MSG(child_running(), "ring_peek returned on an empty ring");
 	REQUIRE_EQ(atomic_load(&s.r.ctl->consumer_waiting), 1);
 
@@ -728,6 +627,9 @@ START_TEST(ring_peek_blocks_until_push)
 	REQUIRE_MSG(reap_child(3000, &status), "the consumer did not wake "
 	    "within 3 s of the push");
 	waited = now() - t0;
+	REQUIRE_MSG(!WIFEXITED(status) ||
+	    WEXITSTATUS(status) != WOKEN_BY_TIMEOUT, "the consumer was woken "
+	    "by its slice's timeout, not by the push");
 	REQUIRE_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "consumer child: status 0x%x", status);
 	REQUIRE_MSG(waited < 2.0, "woke after %.3f s", waited);
@@ -1143,61 +1045,12 @@ START_TEST(ring_corrupt_headers)
 }
 END_TEST
 
-/*
- * Leftovers: the runner-side sweep after each test case, and the check.
- */
-static int
-count_ours(int unlink_them)
-{
-	char name[NAME_LEN + 8];
-	struct dirent *de;
-	size_t plen = strlen(name_prefix + 1);
-	DIR *d;
-	int n = 0;
-
-	if ((d = opendir("/dev/shm")) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "sem.", 4) != 0 ||
-		    strncmp(de->d_name + 4, name_prefix + 1, plen) != 0)
-			continue;
-		n++;
-		if (unlink_them) {
-			snprintf(name, sizeof(name), "/%s", de->d_name + 4);
-			event_unlink(name);
-		}
-	}
-	closedir(d);
-	return n;
-}
-
-static void
-sweep(void)
-{
-	swept += count_ours(1);
-}
-
+/* Runs last: nothing of ours is left in /dev/shm (shmfix.h). */
 START_TEST(ring_nothing_left_in_dev_shm)
 {
-	int left = count_ours(0);
-
-	REQUIRE_MSG(swept == 0, "teardown had to remove %d semaphores named "
-	    "%s* (a test was killed before its cleanup)", swept, name_prefix);
-	REQUIRE_MSG(left == 0, "%d semaphores named %s* left in /dev/shm",
-	    left, name_prefix);
+	shm_require_nothing_left();
 }
 END_TEST
-
-static TCase *
-tcase(Suite *s, const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, NULL, sweep);
-	suite_add_tcase(s, tc);
-	return tc;
-}
 
 Suite *
 ring_suite(void)
@@ -1205,22 +1058,21 @@ ring_suite(void)
 	Suite *s = suite_create("ring");
 	TCase *tc;
 
-	snprintf(name_prefix, sizeof(name_prefix), "/csvpack-test-%ld-ring-",
-	    (long)getpid());
+	shm_prefix_init("ring");
 
-	tc = tcase(s, "wrap");
+	tc = shm_tcase(s, "wrap");
 	tcase_add_test(tc, ring_wrap_every_offset);
 	tcase_add_test(tc, ring_wrap_stream);
-	tc = tcase(s, "limits");
+	tc = shm_tcase(s, "limits");
 	tcase_add_test(tc, ring_full_empty_toobig);
 	tcase_add_test(tc, ring_corrupt_headers);
-	tc = tcase(s, "blocking");
+	tc = shm_tcase(s, "blocking");
 	tcase_add_test(tc, ring_push_blocks_until_release);
 	tcase_add_test(tc, ring_peek_blocks_until_push);
 	tcase_add_test(tc, ring_idle_stops_wait);
-	tc = tcase(s, "stress");
+	tc = shm_tcase(s, "stress");
 	tcase_add_test(tc, ring_stress_two_processes);
-	tc = tcase(s, "leftovers");
+	tc = shm_tcase(s, "leftovers");
 	tcase_add_test(tc, ring_nothing_left_in_dev_shm);
 	return s;
 }
