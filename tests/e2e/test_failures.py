@@ -9,6 +9,7 @@ are neither used nor removed.
 
 import os
 import pty
+import select
 import subprocess
 import time
 import tty
@@ -19,17 +20,35 @@ from helpers import (CONVERTER, LAUNCHER, E2ECase, Hang, csvpack,
 OTHER_UID = 12345
 
 
+def wait_input_read(slave, p, timeout):
+    """Waits until what was written to the pty's master has been read
+    from the slave: poll(2) on the slave moves what the master wrote into
+    the line discipline first, so "not readable" means "read".  True
+    then; False if p exited first or timeout s passed."""
+    deadline = time.monotonic() + timeout
+    while select.select([slave], [], [], 0)[0]:
+        if p.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def run_on_hung_up_terminal(args, data, cwd, timeout=20):
-    """Runs args with stdin on a pty that delivers data, then hangs up
-    (the master closes): the next read(2) fails with EIO."""
+    """Runs args with stdin on a pty that delivers data, then, once the
+    stage has read it, hangs up (the master closes): the next read(2)
+    fails with EIO."""
     master, slave = pty.openpty()
     tty.setraw(slave)
     p = subprocess.Popen(args, stdin=slave, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, cwd=cwd)
-    os.close(slave)
     os.write(master, data)
-    time.sleep(0.5)          # let the stage read the rows first
+    read = wait_input_read(slave, p, timeout)
+    os.close(slave)
     os.close(master)
+    if not read and p.poll() is None:
+        p.kill()
+        p.communicate()
+        raise Hang("%r did not read its input within %d s" % (args, timeout))
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

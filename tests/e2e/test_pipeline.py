@@ -15,6 +15,15 @@ from helpers import E2ECase
 UID = os.getuid()
 
 
+def maps(pid, path):
+    """Whether process pid has path mapped (/proc/PID/maps)."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return any(line.rstrip("\n").endswith(" " + path) for line in f)
+    except OSError:
+        return False
+
+
 def lines(p):
     return p.stdout.decode("utf-8").splitlines()
 
@@ -777,10 +786,17 @@ class Robustness(E2ECase):
         h.write_csv(self.path("x.csv"), ["a"], [["1"]])
         run = h.start([h.LAUNCHER, "--name", name, "-o", "out", "x.csv"],
                       cwd=self.dir, timeout=30, name=name)
-        self.assertTrue(self.wait_for(lambda: sum(
-            "csvpack-" in cmd for _, cmd in h.group_members(run.popen.pid))
-            >= 3, 10), "the three stages did not start")
-        time.sleep(0.5)
+        seg = os.path.join(h.SHM, "csvpack-%d-%s" % (UID, name))
+
+        def waiting():
+            # A stage waiting for the creator has mapped its header.
+            stages = [pid for pid, cmd in h.group_members(run.popen.pid)
+                      if re.search(r"csvpack-(producer|converter|packer) ",
+                                   cmd)]
+            return len(stages) == 3 and all(maps(pid, seg)
+                                            for pid in stages)
+        self.assertTrue(self.wait_for(waiting, 10), "the three stages did "
+                        "not start waiting for the segment's creator")
         os.kill(run.popen.pid, signal.SIGTERM)
         p = run.wait()
         self.assertExit(p, 128 + signal.SIGTERM)

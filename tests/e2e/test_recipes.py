@@ -372,7 +372,6 @@ class Crash(RecipeCase):
                 "no archive and 40 staged documents 30 s after 150,000 rows"
                 "; out: %r" % (os.listdir(out) if os.path.isdir(out) else
                                None))
-            time.sleep(0.3)
             self.assertIsNone(run.popen.poll())
 
             # While it runs, --cleanup refuses and touches nothing.
@@ -504,11 +503,13 @@ class Stream(RecipeCase):
                             "echo \"status: ${PIPESTATUS[*]}\" >&2",
                             timeout=60)
         out = self.path("out")
-        # 5 rows: 2 full batches at once, the 3rd (1 document) 2 s later
+        # 5 rows: 2 full batches at once, the 3rd (1 document) 2 s later;
+        # each archive is printed once it stands.
         self.assertTrue(self.wait_for(
-            lambda: len(self.archives_in(out)) >= 3, 10),
-            "archives: %r" % self.archives_in(out))
-        time.sleep(0.3)
+            lambda: len(self.archives_in(out)) >= 3 and
+            len(run.peek().splitlines()) >= 3, 10),
+            "archives: %r; printed: %r" % (self.archives_in(out),
+                                           run.peek()))
         os.killpg(run.popen.pid, signal.SIGINT)
         p = run.wait()
         self.assertSh(p, 0, "the shell around the line")

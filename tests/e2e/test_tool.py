@@ -139,7 +139,12 @@ class AttachTimeout(h.E2ECase):
         prod = h.start([program("csvpack-producer"), "--name", name, "-o",
                         "out", "-r", "50", "-b", "2", "late.csv"], cwd=self.dir,
                        timeout=60, name=name)
-        time.sleep(1.5)
+        # It has read (and pushed) its whole input, and goes on waiting.
+        self.assertTrue(self.wait_for(lambda: b"1 inputs, 300 rows" in
+                                      h.csvpack("status", name,
+                                                timeout=10).stdout,
+                                      30, step=0.1),
+                        "status never showed the 300 rows read")
         self.assertIsNone(prod.popen.poll(), "the producer did not wait")
         conv = h.start([program("csvpack-converter"), "--name", name, "-o",
                         "out", "-r", "50", "-b", "2"], cwd=self.dir,
