@@ -103,12 +103,22 @@ open_failed(int dirfd, const char *dir_path, const char *name, mode_t want)
 	return fail_sys("%s/%s", dir_path, name);
 }
 
+/* A regular file: O_NONBLOCK (there against FIFOs) changes nothing, but
+ * it goes, as the caller did not ask for it.  0 or -1 (said). */
+static int
+blocking_again(int fd, const char *dir_path, const char *name)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return fail_sys("%s/%s: fcntl", dir_path, name);
+	return 0;
+}
+
 int
 outdir_open_file(int dirfd, const char *dir_path, const char *name,
     int flags, mode_t mode, int *fd)
 {
-	int fl;
-
 	*fd = sys_openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC |
 	    O_NOCTTY | O_NONBLOCK, mode);
 	if (*fd < 0) {
@@ -118,13 +128,8 @@ outdir_open_file(int dirfd, const char *dir_path, const char *name,
 	}
 	if (outdir_check(*fd, dir_path, name, S_IFREG) < 0)
 		goto fail;
-	/* A regular file: O_NONBLOCK (there against FIFOs) changes nothing,
-	 * but it goes, as the caller did not ask for it. */
-	if (!(flags & O_NONBLOCK) && ((fl = fcntl(*fd, F_GETFL)) < 0 ||
-	    fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
-		fail_sys("%s/%s: fcntl", dir_path, name);
+	if (!(flags & O_NONBLOCK) && blocking_again(*fd, dir_path, name) < 0)
 		goto fail;
-	}
 	return 1;
 fail:
 	sys_close(*fd);
@@ -136,7 +141,6 @@ int
 outdir_open_read(int dirfd, const char *dir_path, const char *name, int *fd)
 {
 	struct stat st;
-	int fl;
 
 	*fd = sys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NOCTTY | O_NONBLOCK, 0);
@@ -153,11 +157,8 @@ outdir_open_read(int dirfd, const char *dir_path, const char *name, int *fd)
 		refuse(dir_path, name, "not a regular file");
 		goto fail;
 	}
-	if ((fl = fcntl(*fd, F_GETFL)) < 0 ||
-	    fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		fail_sys("%s/%s: fcntl", dir_path, name);
+	if (blocking_again(*fd, dir_path, name) < 0)
 		goto fail;
-	}
 	return 1;
 fail:
 	sys_close(*fd);

@@ -61,16 +61,29 @@ owned_by(int fd, const char *pipeline, const char *out_path)
 	return 0;
 }
 
+/* flock(op | LOCK_NB): 1 taken, 0 held by another, -1 (said) failed. */
+static int
+try_flock(int fd, int op, const char *out_path)
+{
+	if (sys_flock(fd, op | LOCK_NB) == 0)
+		return 1;
+	if (errno == EWOULDBLOCK)
+		return 0;
+	return fail_sys("flock %s/%s", out_path, OUTLOCK_FILE);
+}
+
 int
 outlock_take_at(int out_fd, const char *out_path, const char *pipeline)
 {
-	int fd, i;
+	int fd, i, got;
 
 	if (outdir_open_file(out_fd, out_path, OUTLOCK_FILE, O_RDWR | O_CREAT,
 	    0600, &fd) < 0)
 		return -1;
 	for (i = 0; i < OUTLOCK_TRIES; i++) {
-		if (sys_flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if ((got = try_flock(fd, LOCK_EX, out_path)) < 0)
+			break;
+		if (got) {
 			if (sys_ftruncate(fd, 0) < 0 ||
 			    pwrite_full(fd, pipeline, strlen(pipeline), 0) < 0 ||
 			    sys_flock(fd, LOCK_SH) < 0) {
@@ -83,17 +96,11 @@ outlock_take_at(int out_fd, const char *out_path, const char *pipeline)
 				return fd;
 			break;
 		}
-		if (errno != EWOULDBLOCK) {
-			fail_sys("flock %s/%s", out_path, OUTLOCK_FILE);
+		if ((got = try_flock(fd, LOCK_SH, out_path)) < 0)
 			break;
-		}
-		if (sys_flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		if (got) {
 			if (owned_by(fd, pipeline, out_path) == 1)
 				return fd;
-			break;
-		}
-		if (errno != EWOULDBLOCK) {
-			fail_sys("flock %s/%s", out_path, OUTLOCK_FILE);
 			break;
 		}
 		/* Held exclusively: its holder is writing its name. */
