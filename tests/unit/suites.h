@@ -21,5 +21,6 @@ Suite *staging_suite(void);
 Suite *outlock_suite(void);
 Suite *input_suite(void);
 Suite *options_suite(void);
+Suite *sha256_suite(void);
 
 #endif
