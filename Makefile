@@ -107,7 +107,7 @@ check: deps
 	@$(MAKE) --no-print-directory faults
 
 # The shell scripts pass shellcheck; the man pages render without warnings.
-SCRIPTS := scripts/csvpack scripts/install-deps .ci/run $(wildcard tests/faults/repro/*.sh)
+SCRIPTS := scripts/csvpack scripts/install-deps .ci/run
 lint:
 	shellcheck $(SCRIPTS)
 	@for m in docs/*.1; do \

@@ -19,22 +19,29 @@ Scenarios (each prints one PASS/FAIL/SKIP line, details indented):
                three after it at the instant an archive takes its final
                name (the commit window: its documents are being deleted
                from staging)
+  early        each stage SIGKILLed the moment it appears, before it has
+               attached (only the launcher knows of it); then --resume
+  pair         the converter and the packer SIGKILLed together, mid-run
+               (2 rounds; --soak: 6); then --resume
   diskfull     a small tmpfs as output dir (ENOSPC), then remount bigger and
                --resume; RLIMIT_FSIZE (EFBIG) on the archives and on the
                documents, then --resume
   signals      SIGINT / SIGTERM to the launcher, SIGINT to its process group,
-               `csvpack | head -1`; then --resume
+               Ctrl-C (SIGINT to the group) at random moments (3; --soak:
+               10), `csvpack | head -1`; each then --resume
   lock         a second pipeline on a dir in use is refused ('in use'); two
                pipelines on two dirs run side by side
   stale        leftover IPC after killpg SIGKILL: --cleanup NAME removes it;
                a new run with the same name replaces it; --cleanup of a
-               running pipeline is refused
+               running pipeline is refused; a new run's three stages
+               replacing a dead run's objects at once (5; --soak: 20)
 
 After every kill: the launcher (unless it was the one killed) exits
-non-zero within 10 s, and within 3 s (the spec says the others notice
-within 2 s) or it counts as a slow exit; no process of the pipeline is left
-after 10 s; nothing of the pipeline in /dev/shm once the launcher has
-exited (after the launcher's own SIGKILL: once the next run has exited).
+non-zero within 10 s, and, in the storm, within 3 s (the spec says the
+others notice within 2 s) or it counts as a slow exit; no process of the
+pipeline is left after 10 s; nothing of the pipeline in /dev/shm once the
+launcher has exited (after the launcher's own SIGKILL: once the next run
+has exited).
 
 "Exactly once": every input row (identified by source and line, and checked
 field by field against the input) stands in exactly one archive.  Every
@@ -648,6 +655,7 @@ class Ctx:
                 raise RuntimeError("cannot generate %s: %s" % (path, rc))
         self.inputs2 = Inputs([self.in_a, self.in_b])
         self.inputs1 = Inputs([self.in_a])
+        self.small = None
         # Many batches, and a ring small enough that the producer is held
         # back by it (so it is still alive to be killed).
         self.opts = ["-b", "5", "-r", "700", "--ring-size", "1M"]
@@ -674,6 +682,19 @@ class Ctx:
     def long_wait(self):
         """Bound for a run to complete undisturbed."""
         return max(60.0, 20 * (self.run_time or 3.0))
+
+    def small_inputs(self):
+        """A 2,000-row input, for runs that only have to start and end."""
+        if self.small is None:
+            path = os.path.join(self.tmp, "small.csv")
+            with open(path, "wb") as f:
+                rc = subprocess.run([sys.executable, GEN, "2000",
+                                     str(self.args.seed + 2)], stdout=f,
+                                    timeout=60).returncode
+            if rc != 0:
+                raise RuntimeError("cannot generate %s: %s" % (path, rc))
+            self.small = Inputs([path])
+        return self.small
 
 
 def fmt_rc(rc):
@@ -969,6 +990,126 @@ def sc_storm(ctx, out):
     return errors
 
 
+# --- targeted kills ------------------------------------------------------
+
+def stage_pids(run, name):
+    """{role: pid} of the run's live stages.  The launcher's children
+    first (/proc/PID/task/PID/children: quick, so a stage is seen the
+    moment it is started), else every process with --name NAME."""
+    found = {}
+    try:
+        with open("/proc/%d/task/%d/children" % (run.pid, run.pid)) as f:
+            kids = [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        kids = [pid for pid, _ in named_procs(name)]
+    for pid in kids:
+        info = proc_info(pid)
+        if info and info[0] not in ("Z", "X") and has_name(info[1], name):
+            role = role_of(info[1])
+            if role in STAGES:
+                found[role] = pid
+    return found
+
+
+def sigkill_live(pid):
+    """SIGKILL pid if it is alive (not a zombie: a stage that has ended
+    is not killed by it).  True if the kill landed."""
+    info = proc_info(pid)
+    if not info or info[0] in ("Z", "X"):
+        return False
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return False
+    return True
+
+
+def after_stage_kills(ctx, r, name, d, t_kill, what, errors, out):
+    """After SIGKILLs of stages (the launcher alive): the launcher exits,
+    not 0, within EXIT_WAIT (else a hang); no process of the pipeline is
+    left after GONE_WAIT; nothing of it stays in /dev/shm; --resume then
+    completes, every row exactly once."""
+    rc = r.wait(t_kill + EXIT_WAIT - time.monotonic())
+    if rc is None:
+        errors.append("%s: the launcher did not exit within %.0f s (hang):"
+                      " %s; stderr: %s" % (what, EXIT_WAIT, r.hang_info,
+                                           digest(r.stderr())))
+    elif rc == 0:
+        errors.append("%s: the launcher exited 0" % what)
+    left = wait_gone(name, t_kill + GONE_WAIT)
+    if left:
+        FIG.procs_left += len(left)
+        errors.append("%s: processes left %.0f s after the kill: %s" % (
+            what, GONE_WAIT, left))
+    if rc is not None:
+        check_no_ipc(name, errors, what=" after the launcher exited")
+    r.reap_group()
+    out.append("%s: launcher exit %s, %d archives" % (
+        what, fmt_rc(rc), len(archives_of(d))))
+    finish_resume(ctx, name, d, ctx.inputs2, errors)
+
+
+def sc_early(ctx, out):
+    """Each stage SIGKILLed the moment it appears, before it has attached
+    to the pipeline, where only the launcher knows of it (was
+    repro/early_kill.py: the others skipped its empty slot and waited for
+    the launcher's timer, or, started by hand, for ever)."""
+    errors = []
+    for role in STAGES:
+        name, d = ctx.name("early"), ctx.dir("early")
+        e = []
+        r = ctx.launcher(name, d, ctx.inputs2.paths)
+        deadline = time.monotonic() + ctx.long_wait()
+        pid = None
+        while pid is None and r.poll() is None and \
+                time.monotonic() < deadline:
+            pid = stage_pids(r, name).get(role)
+        if pid is None or not sigkill_live(pid):
+            errors.append("%s: no %s to kill (launcher exit %s: %s)" % (
+                role, role, fmt_rc(r.poll()), tail(r.stderr())))
+            r.wait(ctx.long_wait())
+            r.reap_group()
+            continue
+        t_kill = time.monotonic()
+        FIG.kills[role] += 1
+        after_stage_kills(ctx, r, name, d, t_kill, "%s killed %.3fs after "
+                          "the start" % (role, t_kill - r.t0), e, out)
+        errors.extend("%s: %s" % (role, x) for x in e)
+    return errors
+
+
+def sc_pair(ctx, out):
+    """The converter and the packer SIGKILLed together, mid-run (was
+    repro/launcher_spin.sh: bash filed the two jobs away, every later
+    `wait -n PID` failed at once, and the launcher spun for ever, its
+    EXIT trap never run)."""
+    errors = []
+    for k in range(6 if ctx.args.soak else 2):
+        name, d = ctx.name("pair"), ctx.dir("pair")
+        e = []
+        r = ctx.launcher(name, d, ctx.inputs2.paths)
+        mid_run(ctx, r, d, 0.1, 0.6)
+        pids = stage_pids(r, name)
+        targets = [pids.get(role) for role in ("converter", "packer")]
+        if r.poll() is not None or None in targets:
+            errors.append("round %d: run ended (exit %s) before the kills;"
+                          " inconclusive" % (k + 1, fmt_rc(r.poll())))
+            r.wait(ctx.long_wait())
+            r.reap_group()
+            continue
+        landed = [sigkill_live(pid) for pid in targets]
+        t_kill = time.monotonic()
+        FIG.kills["converter"] += landed[0]
+        FIG.kills["packer"] += landed[1]
+        if not all(landed):
+            e.append("a stage had ended before its kill; inconclusive")
+        after_stage_kills(ctx, r, name, d, t_kill, "round %d: converter "
+                          "and packer killed at %.2fs" % (
+                              k + 1, t_kill - r.t0), e, out)
+        errors.extend("round %d: %s" % (k + 1, x) for x in e)
+    return errors
+
+
 # --- disk full ---------------------------------------------------------
 
 def mount_tmpfs(ctx, d, size):
@@ -1128,19 +1269,44 @@ def check_stopped(ctx, d, name, errors, out, label):
     finish_resume(ctx, name, d, ctx.inputs2, errors)
 
 
+def wait_stages(run, name, deadline):
+    """Waits until the run's three stages are running; False if it ended
+    or the deadline passed first."""
+    while time.monotonic() < deadline and run.poll() is None:
+        if len(stage_pids(run, name)) == len(STAGES):
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def sc_signals(ctx, out):
     errors = []
     T = ctx.run_time
-    for how, sig, want in (("SIGINT to the launcher", signal.SIGINT, 130),
-                           ("SIGTERM to the launcher", signal.SIGTERM, 143),
-                           ("SIGINT to the process group", signal.SIGINT,
-                            130)):
+    # (how, signal, exit wanted, moment: None for mid-run, else a part of
+    # the run's time after the three stages started)
+    cases = [("SIGINT to the launcher", signal.SIGINT, 130, None),
+             ("SIGTERM to the launcher", signal.SIGTERM, 143, None),
+             ("SIGINT to the process group", signal.SIGINT, 130, None)]
+    # Ctrl-C at random moments, from the stages' start on (was
+    # repro/ctrlc_slow.py: about one stop in eight waited for the
+    # launcher's timer, or, by hand, for ever: the producer pushing its
+    # end-of-stream record into a full ring that the stopped converter
+    # no longer read).
+    for _ in range(10 if ctx.args.soak else 3):
+        cases.append(("Ctrl-C (SIGINT to the process group)", signal.SIGINT,
+                      130, ctx.rng.uniform(0, 0.8)))
+    for how, sig, want, at in cases:
         name = ctx.name("sig")
         d = ctx.dir("sig")
         r = ctx.launcher(name, d, ctx.inputs2.paths)
         e = []
-        # Mid-run: a quarter to two thirds of the archives written.
-        mid_run(ctx, r, d, 0.25, 0.65)
+        if at is None:
+            # Mid-run: a quarter to two thirds of the archives written.
+            mid_run(ctx, r, d, 0.25, 0.65)
+        elif wait_stages(r, name, time.monotonic() + ctx.long_wait()):
+            end = time.monotonic() + at * T
+            while time.monotonic() < end and r.poll() is None:
+                time.sleep(0.005)
         delay = r.elapsed()
         if r.poll() is not None:
             e.append("run ended before the signal (exit %s); inconclusive"
@@ -1380,10 +1546,56 @@ def sc_stale(ctx, out):
             fmt_rc(rc2), tail(r.stderr())))
     check_final(ctx.inputs2, d, name, e)
     errors.extend("cleanup-running: %s" % x for x in e)
+
+    # (d) The three stages of a new run replacing one dead run's leftovers
+    # at once, several times: none may remove what another has just made
+    # (was repro/stale_takeover_race.py: a hang, or exit 1 from opening
+    # the dead run's semaphores while another stage removed them).  The
+    # dead run is killed soon after its stages started; the new one has a
+    # small input, so that the rounds are quick.
+    small = ctx.small_inputs()
+    rounds = 20 if ctx.args.soak else 5
+    replaced = 0
+    for k in range(rounds):
+        name, d = ctx.name("takeover"), ctx.dir("takeover")
+        e = []
+        r = ctx.launcher(name, d, ctx.inputs2.paths)
+        if wait_stages(r, name, time.monotonic() + ctx.long_wait()):
+            end = time.monotonic() + ctx.rng.uniform(0, 0.3)
+            while time.monotonic() < end and r.poll() is None:
+                time.sleep(0.005)
+        if r.poll() is not None:
+            e.append("run ended (exit %s) before killpg" % r.rc)
+        killpg(r.pgid)
+        FIG.killpg += 1
+        r.wait(5)
+        left = wait_gone(name, time.monotonic() + GONE_WAIT)
+        if left:
+            FIG.procs_left += len(left)
+            e.append("processes survive killpg SIGKILL: %s" % left)
+        if shm_objects(name):
+            replaced += 1
+            d2 = ctx.dir("takeover")
+            n = ctx.launcher(name, d2, small.paths)
+            rc = n.wait(ctx.long_wait())
+            n.reap_group()
+            if rc != 0:
+                e.append("run over the leftovers: exit %s: %s" % (
+                    fmt_rc(rc), digest(n.stderr())))
+            check_final(small, d2, name, e)
+        else:
+            cleanup_name(name)
+        errors.extend("takeover %d: %s" % (k + 1, x) for x in e)
+    out.append("%d of %d new runs replaced a dead run's IPC objects" % (
+        replaced, rounds))
+    if replaced == 0:
+        errors.append("takeover: no killed run left IPC objects to "
+                      "replace; inconclusive")
     return errors
 
 
 SCENARIOS = [("baseline", sc_baseline), ("storm", sc_storm),
+             ("early", sc_early), ("pair", sc_pair),
              ("diskfull", sc_diskfull), ("signals", sc_signals),
              ("lock", sc_lock), ("stale", sc_stale)]
 
