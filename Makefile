@@ -49,6 +49,9 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
+# common/ as one static library: every program links it, and takes only
+# the objects it uses.
+LIB := $(BUILD)/libcsvpack.a
 PRODUCER_OBJ := $(call obj,$(PRODUCER_SRC))
 CONVERTER_OBJ := $(call obj,$(CONVERTER_SRC))
 PACKER_OBJ := $(call obj,$(PACKER_SRC))
@@ -70,23 +73,25 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Iproducer -Iconverter -Ipacker -MMD -MP -c $< -o $@
 
-$(BIN)/csvpack-producer: $(BUILD)/producer/main.o $(PRODUCER_OBJ) $(COMMON_OBJ)
+$(LIB): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN)/csvpack-converter: $(BUILD)/converter/main.o $(CONVERTER_OBJ) $(COMMON_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN)/csvpack-packer: $(BUILD)/packer/main.o $(PACKER_OBJ) $(COMMON_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN)/csvpack-admin: $(BUILD)/admin/main.o $(ADMIN_OBJ) $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# A program: its main.o and its own objects, then the library.
+$(BIN)/csvpack-producer: $(BUILD)/producer/main.o $(PRODUCER_OBJ) $(LIB)
+$(BIN)/csvpack-converter: $(BUILD)/converter/main.o $(CONVERTER_OBJ) $(LIB)
+$(BIN)/csvpack-packer: $(BUILD)/packer/main.o $(PACKER_OBJ) $(LIB)
+$(BIN)/csvpack-admin: $(BUILD)/admin/main.o $(ADMIN_OBJ) $(LIB)
+$(BIN)/csvpack-producer $(BIN)/csvpack-converter $(BIN)/csvpack-packer \
+		$(BIN)/csvpack-admin:
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/csvpack: scripts/csvpack
 	@mkdir -p $(dir $@)
 	cp $< $@ && chmod 755 $@
 
-$(UNIT): $(UNIT_OBJ) $(PRODUCER_OBJ) $(CONVERTER_OBJ) $(PACKER_OBJ) $(COMMON_OBJ)
+$(UNIT): $(UNIT_OBJ) $(PRODUCER_OBJ) $(CONVERTER_OBJ) $(PACKER_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
@@ -160,10 +165,12 @@ bench: $(PROGRAMS) $(RING_BENCH)
 		$(if $(BIG),--big $(BIG))
 	$(RING_BENCH)
 
+# Always optimised and never sanitized, whatever SANITIZE says; the same
+# warnings as the rest.
 $(RING_BENCH): bench/ring_bench.c common/ring.c common/event.c \
 		common/ring.h common/event.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Icommon -o $@ \
+	$(CC) -O2 -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -Icommon -o $@ \
 		bench/ring_bench.c common/ring.c common/event.c -lrt -pthread
 
 ring-bench: $(RING_BENCH)
@@ -176,7 +183,7 @@ FUZZ_SRC := tests/fuzz/fuzz_csv_xml.c common/csv.c common/utf8.c common/buf.c \
 SECONDS ?= 60
 $(FUZZ): $(FUZZ_SRC) $(wildcard common/*.h converter/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 \
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Icommon -Iconverter $(PKG_CFLAGS) -o $@ $(FUZZ_SRC) $(PKG_LIBS)
 
