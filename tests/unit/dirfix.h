@@ -65,16 +65,11 @@ dirfix_path(struct dirfix *f, const char *rel)
 	return p;
 }
 
+/* A text file (tmpdir.h's write_file_at). */
 static inline void
 put_at(int dirfd, const char *name, const char *data, mode_t mode)
 {
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	size_t len = strlen(data);
-
-	ck_assert_msg(fd >= 0, "create %s: %s", name, strerror(errno));
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(close(fd), 0);
-	ck_assert_int_eq(fchmodat(dirfd, name, mode, 0), 0);
+	write_file_at(dirfd, name, data, strlen(data), mode);
 }
 
 /* The whole file (malloc'd, NUL-terminated), or NULL if missing. */

@@ -54,16 +54,6 @@ teardown(void)
 		fprintf(stderr, "teardown: could not remove %s\n", dir);
 }
 
-static void
-put(const char *name, const char *data, size_t len)
-{
-	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(close(fd), 0);
-}
-
 /* doc_check's outcome as an exit status, from the kind it recorded. */
 static int
 checked(const char *name)
@@ -79,7 +69,7 @@ checked(const char *name)
 
 START_TEST(whole_document_passes)
 {
-	put("000001.xml", doc, strlen(doc));
+	write_file_at(dir_fd, "000001.xml", doc, strlen(doc), 0600);
 	ck_assert_int_eq(checked("000001.xml"), 0);
 }
 END_TEST
@@ -91,12 +81,12 @@ START_TEST(every_cut_short_copy_fails)
 
 	/* Cut anywhere before the root element closes: not a document. */
 	for (len = 0; len < end; len++) {
-		put("000002.xml", doc, len);
+		write_file_at(dir_fd, "000002.xml", doc, len, 0600);
 		if (checked("000002.xml") != EXIT_DATA)
 			ck_abort_msg("a copy cut at byte %zu of %zu passed",
 			    len, strlen(doc));
 	}
-	put("000002.xml", doc, end);
+	write_file_at(dir_fd, "000002.xml", doc, end, 0600);
 	ck_assert_int_eq(doc_check(dir_fd, dir, "000002.xml"), 0);
 }
 END_TEST
@@ -112,7 +102,8 @@ START_TEST(bad_documents_fail)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		put("000003.xml", bad[i], strlen(bad[i]));
+		write_file_at(dir_fd, "000003.xml", bad[i], strlen(bad[i]),
+		    0600);
 		ck_assert_msg(checked("000003.xml") == EXIT_DATA,
 		    "passed: %s", bad[i]);
 	}
@@ -127,7 +118,7 @@ END_TEST
 
 START_TEST(symlink_is_refused)
 {
-	put("000005.xml", doc, strlen(doc));
+	write_file_at(dir_fd, "000005.xml", doc, strlen(doc), 0600);
 	ck_assert_int_eq(symlinkat("000005.xml", dir_fd, "000006.xml"), 0);
 	ck_assert_int_eq(checked("000006.xml"), EXIT_FAIL);
 	ck_assert_int_eq(checked("000005.xml"), 0);
@@ -145,7 +136,7 @@ START_TEST(huge_text_node_passes)
 	len = strlen(head);
 	memset(big + len, 'x', field);
 	strcpy(big + len + field, tail);
-	put("000004.xml", big, strlen(big));
+	write_file_at(dir_fd, "000004.xml", big, strlen(big), 0600);
 	free(big);
 	ck_assert_int_eq(doc_check(dir_fd, dir, "000004.xml"), 0);
 }

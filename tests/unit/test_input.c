@@ -46,6 +46,7 @@
 #include "input.h"
 #include "msg.h"
 #include "signals.h"
+#include "tmpdir.h"
 
 static int
 count_of(const char *text, const char *part)
@@ -93,22 +94,12 @@ fx_close(struct fx *x)
 	signal_caught = 0;
 }
 
-static void
-put_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(close(fd), 0);
-}
-
 /* Writes data to x->path and opens it as the input. */
 static int
 fx_input(struct fx *x, const char *data)
 {
 	input_close(&x->in);
-	put_file(x->path, data, strlen(data));
+	write_file_at(AT_FDCWD, x->path, data, strlen(data), 0644);
 	return input_open(&x->in, x->path, &x->o, x->max_row);
 }
 
@@ -802,7 +793,7 @@ put_big(const char *path)
 		    (i * 7919u) % 10000000u);
 		memcpy(data + (size_t)i * 16, line, 16);
 	}
-	put_file(path, data, (size_t)BIG_LINES * 16);
+	write_file_at(AT_FDCWD, path, data, (size_t)BIG_LINES * 16, 0644);
 	free(data);
 }
 

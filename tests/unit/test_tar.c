@@ -96,23 +96,6 @@ xorshift(uint64_t *s)
 	return *s;
 }
 
-static void
-write_file_at(int dirfd, const char *name, const void *p, size_t n)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	const unsigned char *q = p;
-	ssize_t w;
-
-	ck_assert_msg(fd >= 0, "create %s: %s", name, strerror(errno));
-	while (n > 0) {
-		w = write(fd, q, n);
-		ck_assert_msg(w > 0, "write %s: %s", name, strerror(errno));
-		q += w;
-		n -= (size_t)w;
-	}
-	ck_assert_int_eq(close(fd), 0);
-}
-
 /* Reads a whole file into b (reset first). */
 static int
 read_file(const char *path, struct buf *b)
@@ -208,7 +191,7 @@ fixture_open(struct fixture *f, int with_docs)
 		}
 		snprintf(name, sizeof(name), "%06zu.xml", i + 1);
 		write_file_at(f->dirs.staging_fd, name, f->doc[i + 1],
-		    doc_sizes[i]);
+		    doc_sizes[i], 0644);
 	}
 }
 
@@ -420,9 +403,9 @@ START_TEST(header_read_by_tools)
 	ck_assert_int_eq(tar_write_header(b, name, 5, MTIME), 0);
 	ck_assert_int_eq(tar_write_header(b + TAR_BLOCK, "big.xml",
 	    (UINT64_C(1) << 33) + 1, MTIME), 0);
-	write_file_at(dfd, "h", b, 2 * TAR_BLOCK);
+	write_file_at(dfd, "h", b, 2 * TAR_BLOCK, 0644);
 	snprintf(path, sizeof(path), "%s/h", dir);
-	write_file_at(dfd, "h.py", py, strlen(py));
+	write_file_at(dfd, "h.py", py, strlen(py), 0644);
 	snprintf(cmd, sizeof(cmd), "timeout 30 python3 %s/h.py %s", dir, path);
 	ck_assert_int_eq(run(cmd, &out), 0);
 	buf_append(&out, "", 1);
@@ -434,7 +417,7 @@ START_TEST(header_read_by_tools)
 	memset(b, 0, sizeof(b));
 	ck_assert_int_eq(tar_write_header(b, "big.xml",
 	    (UINT64_C(1) << 33) + 1, MTIME), 0);
-	write_file_at(dfd, "big.tar", b, sizeof(b));
+	write_file_at(dfd, "big.tar", b, sizeof(b), 0644);
 	snprintf(cmd, sizeof(cmd), "TZ=UTC0 LC_ALL=C timeout 30 tar -tvf "
 	    "%s/big.tar 2>/dev/null", dir);
 	run(cmd, &out);
@@ -554,7 +537,7 @@ START_TEST(build_python_tarfile)
 	buf_init(&want, 0);
 	fixture_open(&f, 1);
 	build_all(&f, "000001.tgz", 9);
-	write_file_at(f.dirs.out_fd, "check.py", py, strlen(py));
+	write_file_at(f.dirs.out_fd, "check.py", py, strlen(py), 0644);
 	snprintf(cmd, sizeof(cmd), "timeout 30 python3 '%s/check.py' "
 	    "'%s/000001.tgz'", f.out, f.out);
 	ck_assert_int_eq(run(cmd, &out), 0);
@@ -992,7 +975,7 @@ START_TEST(scan_highest)
 	    0);
 	ck_assert_uint_eq(highest, 0);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		write_file_at(f.dirs.out_fd, files[i], "x", 1);
+		write_file_at(f.dirs.out_fd, files[i], "x", 1, 0644);
 	ck_assert_int_eq(archive_scan(f.dirs.out_fd, f.out, NULL, &highest),
 	    0);
 	ck_assert_uint_eq(highest, 100);

@@ -1,5 +1,6 @@
 /*
- * tmpdir.h - scratch directories and files under /tmp: /tmp/<tag>XXXXXX.
+ * tmpdir.h - scratch directories and files under /tmp: /tmp/<tag>XXXXXX,
+ * and files written into them.
  *
  * A test removes what it made (tmpdir_remove).  A failing test ends at
  * once, so a suite whose tests may leave something names its scratch with
@@ -55,6 +56,28 @@ tmpdir_file(char *path, size_t size, const char *tag)
 	ck_assert_msg((size_t)snprintf(path, size, "/tmp/%sXXXXXX", tag) < size,
 	    "tmpdir_file: /tmp/%sXXXXXX does not fit in %zu bytes", tag, size);
 	return mkstemp(path);
+}
+
+/* Writes n bytes to name in dirfd (AT_FDCWD: a path), created or
+ * truncated, and leaves it with exactly mode (whatever the umask). */
+static inline void
+write_file_at(int dirfd, const char *name, const void *p, size_t n,
+    mode_t mode)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	const unsigned char *q = p;
+	ssize_t w;
+
+	ck_assert_msg(fd >= 0, "create %s: %s", name, strerror(errno));
+	while (n > 0) {
+		w = write(fd, q, n);
+		ck_assert_msg(w > 0, "write %s: %s", name, strerror(errno));
+		q += w;
+		n -= (size_t)w;
+	}
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_msg(fchmodat(dirfd, name, mode, 0) == 0, "chmod %s: %s",
+	    name, strerror(errno));
 }
 
 /* Removes name (relative to dirfd) and everything under it; symbolic
