@@ -1,7 +1,8 @@
 # csvpack - build, test, demo, install.
 #
 #   make            the three stages and the launcher, in bin/
-#   make check      unit tests (Check) and end-to-end tests
+#   make check      lint, unit tests (Check), end-to-end tests, the fault
+#                   suite and the quick fault-injection sweep
 #   make sanitize   the same tests on an ASan + UBSan build (build/san/)
 #   make demo       the launcher on examples/ into out/
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -110,6 +111,9 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory faults
+ifneq ($(SANITIZE),1)
+	@$(MAKE) --no-print-directory inject-quick
+endif
 
 # The shell scripts pass shellcheck; the man pages render without warnings.
 SCRIPTS := scripts/csvpack scripts/install-deps .ci/run
