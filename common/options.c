@@ -20,7 +20,7 @@ enum {
 	OPT_NO_HEADER = 256, OPT_ENCODING, OPT_RAGGED, OPT_NAME,
 	OPT_FLUSH_AFTER, OPT_PREFIX, OPT_RESUME, OPT_RING_SIZE, OPT_PROGRESS,
 	OPT_STDOUT, OPT_DIR, OPT_CLEANUP, OPT_STATUS,
-	OPT_ATTACH_TIMEOUT, OPT_WATCH,
+	OPT_ATTACH_TIMEOUT, OPT_WATCH, OPT_MANIFEST,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +36,7 @@ static const struct option long_options[] = {
 	{ "flush-after", required_argument, NULL, OPT_FLUSH_AFTER },
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
 	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "manifest", no_argument, NULL, OPT_MANIFEST },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -83,6 +84,8 @@ static const char usage_options[] =
 "      --flush-after S   pack a partial batch once S seconds old\n"
 "      --prefix P        archive names P-NNNNNN.tgz\n"
 "      --resume          skip input rows the journal says are archived\n"
+"      --manifest        a last member SHA256SUMS in every archive, for\n"
+"                        tar -xzf A.tgz && sha256sum -c SHA256SUMS\n"
 "  -j, --jobs N          compression threads                      [cores]\n"
 "      --ring-size BYTES the shared ring's size (K, M, G)         [16M]\n"
 "      --attach-timeout S  give up if the other stages have not come\n"
@@ -321,6 +324,7 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 	case OPT_NO_HEADER: o->no_header = 1; break;
 	case OPT_RAGGED: o->ragged = 1; break;
 	case OPT_RESUME: o->resume = 1; break;
+	case OPT_MANIFEST: o->manifest = 1; break;
 	case OPT_PROGRESS: o->progress = 1; break;
 	case 'q': o->quiet = 1; break;
 	case OPT_STDOUT: o->to_stdout = 1; o->stdout_input = arg; break;

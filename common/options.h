@@ -24,6 +24,7 @@ struct options {
 	double flush_after;    /* seconds; 0: off */
 	const char *prefix;    /* --prefix: archive name prefix */
 	int resume;
+	int manifest;          /* --manifest: SHA256SUMS in every archive */
 	int jobs;              /* -j */
 	uint64_t ring_size;    /* bytes, a power of two */
 	int quiet, progress;

@@ -15,6 +15,7 @@
 
 #include "fail.h"
 #include "gz_stream.h"
+#include "manifest.h"
 #include "msg.h"
 #include "outdir.h"
 #include "staging.h"
@@ -34,13 +35,17 @@ archive_name(char *buf, size_t size, const char *prefix, uint64_t num)
 		snprintf(buf, size, "%06" PRIu64 ".tgz", num);
 }
 
-/* Appends one document, header and padding included. */
+/* Appends one document, header and padding included; under --manifest
+ * (m not NULL) its bytes are hashed as they are packed, and its line
+ * added to m. */
 static int
 add_document(struct gz_stream *g, const struct archive_dirs *dirs,
-    const char *tmp, uint64_t sid, int64_t mtime, unsigned char *copy)
+    const char *tmp, uint64_t sid, int64_t mtime, unsigned char *copy,
+    struct manifest *m)
 {
 	unsigned char block[TAR_BLOCK];
 	char name[32];
+	struct sha256 h;
 	struct stat st;
 	uint64_t done = 0;
 	ssize_t n;
@@ -63,6 +68,7 @@ add_document(struct gz_stream *g, const struct archive_dirs *dirs,
 	if (tar_write_header(block, name, (uint64_t)st.st_size, mtime) < 0 ||
 	    gz_write(g, block, TAR_BLOCK) < 0)
 		goto write_failed;
+	sha256_init(&h);
 	while (done < (uint64_t)st.st_size) {
 		n = sys_read(fd, copy, COPY_SIZE);
 		if (n <= 0) {
@@ -73,6 +79,8 @@ add_document(struct gz_stream *g, const struct archive_dirs *dirs,
 		}
 		if ((uint64_t)n > (uint64_t)st.st_size - done)
 			n = (ssize_t)((uint64_t)st.st_size - done);
+		if (m)
+			sha256_update(&h, copy, (size_t)n);
 		if (gz_write(g, copy, (size_t)n) < 0)
 			goto write_failed;
 		done += (uint64_t)n;
@@ -80,6 +88,8 @@ add_document(struct gz_stream *g, const struct archive_dirs *dirs,
 	memset(block, 0, TAR_BLOCK);
 	if (gz_write(g, block, tar_padding(done)) < 0)
 		goto write_failed;
+	if (m && manifest_add(m, &h, name) < 0)
+		goto fail;
 	sys_close(fd);
 	return 0;
 write_failed:
@@ -91,6 +101,22 @@ fail:
 	return -1;
 }
 
+/* The last member under --manifest: SHA256SUMS, with the same header
+ * as every member's. */
+static int
+add_manifest(struct gz_stream *g, const struct manifest *m, int64_t mtime)
+{
+	unsigned char block[TAR_BLOCK];
+	size_t size = manifest_size(m);
+
+	if (tar_write_header(block, MANIFEST_NAME, size, mtime) < 0 ||
+	    gz_write(g, block, TAR_BLOCK) < 0 ||
+	    gz_write(g, manifest_data(m), size) < 0)
+		return -1;
+	memset(block, 0, TAR_BLOCK);
+	return gz_write(g, block, tar_padding(size));
+}
+
 static int
 write_archive(int fd, const struct archive_dirs *dirs, const char *tmp,
     const uint64_t *sids, size_t n, int level, int jobs, int64_t mtime,
@@ -98,6 +124,8 @@ write_archive(int fd, const struct archive_dirs *dirs, const char *tmp,
 {
 	static const unsigned char end[2 * TAR_BLOCK];
 	struct gz_stream g;
+	struct manifest m;
+	struct manifest *sums = dirs->manifest ? &m : NULL;
 	unsigned char *copy = malloc(COPY_SIZE);
 	size_t i;
 	int rc = -1;
@@ -106,10 +134,12 @@ write_archive(int fd, const struct archive_dirs *dirs, const char *tmp,
 		free(copy);
 		return fail_nomem(tmp);
 	}
+	manifest_init(&m);
 	for (i = 0; i < n; i++)
-		if (add_document(&g, dirs, tmp, sids[i], mtime, copy) < 0)
+		if (add_document(&g, dirs, tmp, sids[i], mtime, copy, sums) < 0)
 			goto out;
-	if (gz_write(&g, end, sizeof(end)) < 0 || gz_finish(&g) < 0) {
+	if ((sums && add_manifest(&g, sums, mtime) < 0) ||
+	    gz_write(&g, end, sizeof(end)) < 0 || gz_finish(&g) < 0) {
 		fail_sys("%s/%s", dirs->out_path, tmp);
 		goto out;
 	}
@@ -118,6 +148,7 @@ write_archive(int fd, const struct archive_dirs *dirs, const char *tmp,
 out:
 	i = (size_t)errno;
 	gz_free(&g);
+	manifest_free(&m);
 	free(copy);
 	errno = (int)i;
 	return rc;

@@ -9,7 +9,9 @@
  * unlinked and the directory fsync'd: whatever happens, a final name
  * holds a complete archive or nothing (spec guarantees 4 and 11).  The
  * documents are not touched; the caller deletes them once this returns
- * 0.
+ * 0.  Under --manifest (dirs->manifest) a last member, SHA256SUMS,
+ * lists every document's SHA-256 (manifest.h), hashed as it is packed;
+ * without it the archive is the same as ever.
  */
 #ifndef CSVPACK_ARCHIVE_H
 #define CSVPACK_ARCHIVE_H
@@ -22,6 +24,7 @@ struct archive_dirs {
 	const char *out_path;
 	int staging_fd;       /* where the documents are */
 	const char *staging_path;
+	int manifest;         /* --manifest: SHA256SUMS last */
 };
 
 /* Called once the temporary archive is durable, before it takes its

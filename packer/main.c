@@ -290,6 +290,7 @@ static int
 open_dirs(struct packer *pk, const char *pack_dir)
 {
 	pk->dirs.out_path = pk->opt->output;
+	pk->dirs.manifest = pk->opt->manifest;
 	if (make_dirs(pk->opt->output) < 0 ||
 	    outdir_open(pk->opt->output, 0, &pk->dirs.out_fd) < 0)
 		return -1;
