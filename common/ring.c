@@ -189,9 +189,11 @@ raise_flag(_Atomic uint32_t *waiting)
 	atomic_thread_fence(memory_order_seq_cst);
 }
 
-/* One sleep of the blocking loop: raise the flag, re-check, sleep, lower
- * the flag.  check() is the non-blocking attempt; it runs with the flag up
- * so that a publish racing with us either is seen or sets the event. */
+/* One sleep of the blocking loop, the flag already up: the caller raised
+ * it and tried once more, so that a publish racing with it was either
+ * seen by that try or sets the event we wait on here.  Sleeps one slice,
+ * lowers the flag, drains the event; a slice that passed without it asks
+ * idle() whether to give up. */
 static int
 sleep_once(struct event *ev, _Atomic uint32_t *waiting, int slice_ms,
     ring_idle_fn idle, void *arg)
