@@ -612,18 +612,14 @@ ENC_FUNCS = {"iconv", "iconv_open"}
 
 
 def command(ctx, stage, d, name):
-    kind = STAGES[stage][1]
-    if kind == "pipeline":
-        return pipeline_cmd(ctx, d, name)
-    if kind == "enc":
-        return pipeline_cmd(ctx, d, name, enc=True)
-    if kind == "stdout":
-        return stdout_cmd(ctx, d, name)
-    os.makedirs(os.path.join(d, "src"))
-    for n, data in ctx.docs.items():
-        with open(os.path.join(d, "src", n), "wb") as f:
-            f.write(data)
-    return dir_cmd(ctx, d, name)
+    """The point's command line, after laying out what it reads (--dir:
+    a fresh SRC of the clean run's documents)."""
+    if STAGES[stage][1] == "dir":
+        os.makedirs(os.path.join(d, "src"))
+        for n, data in ctx.docs.items():
+            with open(os.path.join(d, "src", n), "wb") as f:
+                f.write(data)
+    return command_preview(ctx, stage, d, name)
 
 
 def inject_env(ctx, stage, d, func=None, nth=None, mode=None, count=False):
