@@ -368,7 +368,7 @@ last_one_out(struct pipeline *p)
 }
 
 void
-pipeline_detach(struct pipeline *p, int ok, int broken)
+pipeline_detach(struct pipeline *p, int ok)
 {
 	int last;
 
@@ -381,7 +381,7 @@ pipeline_detach(struct pipeline *p, int ok, int broken)
 	atomic_store(&p->sh->stage[p->self].state, ok ? STAGE_DONE : STAGE_FAILED);
 	last = last_one_out(p);
 	pipeline_unmap(p);
-	if (last || broken)
+	if (last || !ok)
 		pipeline_remove(p->names.name);
 }
 

@@ -57,8 +57,9 @@ const char *stage_name(enum stage s);
 int pipeline_attach(struct pipeline *p, const char *name, uint64_t ring_size,
     enum stage self);
 /* Records how this stage ended and leaves; removes the names if the other
- * two stages are done, or if broken is set (the pipeline cannot go on). */
-void pipeline_detach(struct pipeline *p, int ok, int broken);
+ * two stages are done, or if this one did not end in order (the pipeline
+ * cannot go on).  A stage pipeline_agree refused leaves no trace. */
+void pipeline_detach(struct pipeline *p, int ok);
 /* Unmaps the segment and closes the events (the names stay). */
 void pipeline_unmap(struct pipeline *p);
 /* Maps len bytes of the segment open on fd into p->sh.  0 or -1. */

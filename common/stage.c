@@ -26,6 +26,12 @@ stage_options(int argc, char **argv, struct options *o)
 }
 
 int
+stage_in_order(int rc)
+{
+	return rc == 0 || fail_kind() == FAIL_STOP;
+}
+
+int
 stage_join(struct pipeline *p, const struct options *o, enum stage self,
     uint64_t batch)
 {

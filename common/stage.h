@@ -27,4 +27,8 @@ int stage_options(int argc, char **argv, struct options *o);
 int stage_join(struct pipeline *p, const struct options *o, enum stage self,
     uint64_t batch);
 
+/* 1 if a stage whose work returned rc ended in order: done, or stopped
+ * by a signal (what it had was handed on).  Else the others must stop. */
+int stage_in_order(int rc);
+
 #endif

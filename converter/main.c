@@ -362,15 +362,13 @@ main(int argc, char **argv)
 	    opt.name)) < 0 ||
 	    run(&cv) < 0)
 		rc = -1;
-	/* In order: done, or stopped by a signal (what was converted was
-	 * handed over).  Else the others must stop too. */
-	pipeline_detach(&cv.pipe, rc == 0 || fail_kind() == FAIL_STOP,
-	    rc < 0 && fail_kind() != FAIL_STOP && fail_kind() != FAIL_USAGE);
+	/* Not in order, the others must stop too. */
+	pipeline_detach(&cv.pipe, stage_in_order(rc));
 	xml_doc_free(&cv.doc);
 	free(cv.fields);
 	free(cv.bad_source);
 	if (outlock_release_at(cv.lock_fd, cv.out_fd, opt.output,
-	    rc == 0 || fail_kind() == FAIL_STOP) < 0)
+	    stage_in_order(rc)) < 0)
 		rc = -1;
 	if (cv.staging_fd >= 0)
 		sys_close(cv.staging_fd);

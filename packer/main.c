@@ -394,7 +394,7 @@ pack_dir(struct packer *pk)
 static int
 finish(struct packer *pk, int rc)
 {
-	int over = rc == 0 || fail_kind() == FAIL_STOP, ok = 0;
+	int over = stage_in_order(rc), ok = 0;
 
 	if (over && pk->pipe.sh) {
 		/* Staging is empty now: leave only archives behind. */
@@ -403,8 +403,7 @@ finish(struct packer *pk, int rc)
 			ok = -1;
 		summary(pk);
 	}
-	pipeline_detach(&pk->pipe, over, rc < 0 && fail_kind() != FAIL_STOP &&
-	    fail_kind() != FAIL_USAGE);
+	pipeline_detach(&pk->pipe, over);
 	if (outlock_release_at(pk->lock_fd, pk->dirs.out_fd, pk->opt->output,
 	    over) < 0)
 		ok = -1;

@@ -150,7 +150,6 @@ produce_input(struct producer *pr, const char *name)
 	int rc;
 
 	rc = input_open(&in, name, pr->opt, pr->max_record);
-	pr->input_failed = rc < 0;
 	atomic_fetch_add(&pr->pipe.sh->count.inputs, 1);
 	if (pr->opt->flush_after > 0) {
 		/* A slow stream: send what has come, rather than wait for
@@ -163,23 +162,16 @@ produce_input(struct producer *pr, const char *name)
 	while (rc == 0) {
 		if (pipeline_stop_signal(&pr->pipe)) {
 			rc = fail_note_stop(pipeline_stop_signal(&pr->pipe));
-			pr->input_failed = 1; /* ends like a cut read */
 			break;
 		}
 		rc = input_next(&in, &f, &n, &line);
-		if (rc == 0)
+		if (rc <= 0)
 			break;
-		if (rc < 0) {
-			pr->input_failed = 1;
-			break;
-		}
 		if (covered(done, ++row, &cursor)) {
 			pr->skipped++;
 			rc = 0;
 		} else {
 			rc = add_row(pr, &in, f, n, line, row);
-			/* A row too big for the ring is the input's fault. */
-			pr->input_failed = rc < 0 && !pr->push_failed;
 		}
 		/* The shared counter is for `csvpack status`: not every row
 		 * needs to touch its cache line. */
@@ -187,7 +179,10 @@ produce_input(struct producer *pr, const char *name)
 			counted = count_bytes(pr, &in, counted);
 	}
 	count_bytes(pr, &in, counted);
-	/* The rows before a failure of the input are good: send them on. */
+	/* Unless the ring failed, the rows before the failure (bad data, a
+	 * read error, a stop signal, our own out of memory) are good: they
+	 * are sent on, and the run ends in order. */
+	pr->input_failed = rc < 0 && !pr->push_failed;
 	if ((rc == 0 || pr->input_failed) && flush_chunk(pr) < 0) {
 		pr->input_failed = 0;
 		rc = -1;
@@ -260,7 +255,7 @@ leave(struct producer *pr, int rc)
 	int in_order = rc == 0 || k == FAIL_STOP ||
 	    (pr->input_failed && pr->ended);
 
-	pipeline_detach(&pr->pipe, in_order, !in_order);
+	pipeline_detach(&pr->pipe, in_order);
 }
 
 /* Exit status.  Under the launcher an input that could not be read ends
