@@ -72,7 +72,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Iproducer -Iconverter -Ipacker -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Iproducer -Iconverter -Ipacker -Iadmin -MMD -MP -c $< -o $@
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -92,7 +92,7 @@ $(BIN)/csvpack: scripts/csvpack
 	@mkdir -p $(dir $@)
 	cp $< $@ && chmod 755 $@
 
-$(UNIT): $(UNIT_OBJ) $(PRODUCER_OBJ) $(CONVERTER_OBJ) $(PACKER_OBJ) $(LIB)
+$(UNIT): $(UNIT_OBJ) $(PRODUCER_OBJ) $(CONVERTER_OBJ) $(PACKER_OBJ) $(ADMIN_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "preflight.h"
 #include "fail.h"
 #include "ipc_names.h"
 #include "msg.h"

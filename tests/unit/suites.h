@@ -22,5 +22,7 @@ Suite *outlock_suite(void);
 Suite *input_suite(void);
 Suite *options_suite(void);
 Suite *sha256_suite(void);
+Suite *archive_read_suite(void);
+Suite *doc_parse_suite(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_sha256.c - unit tests of packer/sha256.h.
+ * test_sha256.c - unit tests of common/sha256.h.
  *
  * The FIPS 180-4 examples (NIST's "SHA256.pdf" and the SHAVS short
  * messages): "", "abc", the 448-bit and 896-bit messages and a million

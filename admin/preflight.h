@@ -1,5 +1,5 @@
 /*
- * check.h - the launcher's pre-flight.
+ * preflight.h - the launcher's pre-flight.
  *
  * The launcher keeps no list of options: it hands its whole command line
  * here, where it is parsed by the one option table every stage uses
@@ -10,8 +10,8 @@
  * written to descriptor 3, one line, for the launcher to read; the
  * launcher then gives every stage that name and the same command line.
  */
-#ifndef CSVPACK_CHECK_H
-#define CSVPACK_CHECK_H
+#ifndef CSVPACK_PREFLIGHT_H
+#define CSVPACK_PREFLIGHT_H
 
 /* argv: "check", FRESH-NAME, then the launcher's arguments.  Returns 0
  * or -1 (said, recorded). */

@@ -1,7 +1,7 @@
 /*
- * check.c - see check.h.
+ * preflight.c - see preflight.h.
  */
-#include "check.h"
+#include "preflight.h"
 
 #include <fcntl.h>
 #include <stdio.h>
