@@ -52,6 +52,7 @@ struct csv_reader {
 	uint64_t line;       /* the line of the next byte */
 	int prev_cr;
 	uint64_t row_line;
+	uint64_t row_end;    /* the line where the row ends */
 
 	struct buf fields;   /* field bytes, each followed by a NUL */
 	size_t *start;       /* start[i]: offset of field i in fields */
@@ -280,6 +281,7 @@ emit(struct csv_reader *r, struct csv_row *row)
 		r->len[i] = r->start[i + 1] - r->start[i] - 1;
 	}
 	row->line = r->row_line;
+	row->end_line = r->row_end;
 	row->nfields = r->nfields;
 	row->field = r->ptr;
 	row->len = r->len;
@@ -300,6 +302,7 @@ at_eof(struct csv_reader *r, struct csv_row *row)
 	default:
 		if (end_field(r) < 0)
 			return r->status;
+		r->row_end = r->line; /* a last line without a newline */
 		return emit(r, row);
 	}
 }
@@ -438,6 +441,7 @@ step(struct csv_reader *r, unsigned char c)
 		r->state = S_FIELD_START;
 		return 0;
 	}
+	r->row_end = r->line;
 	count_newline(r, c);
 	return 1;
 }

@@ -30,6 +30,7 @@ struct csv_source {
 
 struct csv_row {
 	uint64_t line;        /* physical line where the row starts */
+	uint64_t end_line;    /* and where it ends (a quoted line end inside) */
 	size_t nfields;
 	const char **field;   /* field[i]: NUL-terminated, may contain NULs */
 	const size_t *len;    /* len[i]: bytes of field[i], NUL excluded */

@@ -226,6 +226,7 @@ input_next(struct input *in, const struct field **fields, uint32_t *nfields,
 	*fields = in->row;
 	*nfields = (uint32_t)n;
 	*line = row.line;
+	in->end_line = row.end_line;
 	return 1;
 }
 

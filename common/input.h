@@ -46,6 +46,7 @@ struct input {
 	void *stall_arg;
 	int stall_failed;
 	int failed;           /* input_next returned -1 */
+	uint64_t end_line;    /* where the last row handed out ends */
 };
 
 /* Opens name and reads its header.  max_row bounds one row's bytes.

@@ -8,7 +8,7 @@
  * each of its documents (meta.h):
  *
  *   B 000003.tgz
- *   D <sid> <first row> <last row> <input name, %XX-escaped>
+ *   D <sid> <first row> <last row> <first line> <last line> <input>
  *   ...
  *   E
  *

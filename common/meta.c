@@ -26,10 +26,11 @@ meta_name(char *buf, size_t size, uint64_t sid)
 int
 meta_format(struct buf *b, const char *tag, const struct doc_meta *m)
 {
-	char head[96];
+	char head[160];
 
-	snprintf(head, sizeof(head), "%s%" PRIu64 " %" PRIu64 " %" PRIu64 " ",
-	    tag, m->sid, m->first_row, m->last_row);
+	snprintf(head, sizeof(head), "%s%" PRIu64 " %" PRIu64 " %" PRIu64
+	    " %" PRIu64 " %" PRIu64 " ", tag, m->sid, m->first_row,
+	    m->last_row, m->first_line, m->last_line);
 	if (buf_append(b, head, strlen(head)) < 0 ||
 	    escape_append(b, m->source) < 0 || buf_append(b, "\n", 1) < 0)
 		return -1;
@@ -66,6 +67,12 @@ meta_parse(const char *line, struct doc_meta *m)
 		return -1;
 	/* first 0: a document of unknown origin; otherwise a range. */
 	if (m->first_row != 0 && m->last_row < m->first_row)
+		return -1;
+	/* Lines, unless this is the older form (a name holds no space). */
+	m->first_line = m->last_line = 0;
+	if (strchr(line, ' ') && (parse_u64_sp(&line, &m->first_line) < 0 ||
+	    parse_u64_sp(&line, &m->last_line) < 0 ||
+	    m->last_line < m->first_line))
 		return -1;
 	return unescape(line, m->source, sizeof(m->source));
 }

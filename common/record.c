@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-#define NROWS_OFFSET (8 + 8 + 4)
+#define LAST_LINE_OFFSET (8 + 8)
+#define NROWS_OFFSET (LAST_LINE_OFFSET + 8 + 4)
 #define WIDTH_OFFSET (NROWS_OFFSET + 4)
 #define ROW_MIN 12   /* u64 line, u32 nfields */
 #define FIELD_MIN 5  /* u32 len, NUL */
@@ -28,7 +29,7 @@ chunk_begin(struct buf *b, uint64_t sid, uint64_t first_row,
 
 	buf_reset(b);
 	if (buf_append_u64(b, sid) < 0 || buf_append_u64(b, first_row) < 0 ||
-	    buf_append_u32(b, ncols) < 0 || buf_append_u32(b, 0) < 0 ||
+	    buf_append_u64(b, 0) < 0 || buf_append_u32(b, ncols) < 0 || buf_append_u32(b, 0) < 0 ||
 	    buf_append_u32(b, ncols) < 0 ||
 	    put_string(b, source, (uint32_t)strlen(source)) < 0)
 		return -1;
@@ -69,8 +70,9 @@ chunk_add_row(struct buf *b, uint64_t line, const struct field *fields,
 }
 
 void
-chunk_finish(struct buf *b, uint32_t nrows)
+chunk_finish(struct buf *b, uint32_t nrows, uint64_t last_line)
 {
+	memcpy(b->data + LAST_LINE_OFFSET, &last_line, 8);
 	memcpy(b->data + NROWS_OFFSET, &nrows, 4);
 }
 
@@ -127,8 +129,9 @@ chunk_open(struct chunk *c, const void *data, size_t len,
 	c->p = data;
 	c->end = c->p + len;
 	c->rows_read = 0;
+	c->first_line = 0;
 	if (take(c, &c->sid, 8) < 0 || take(c, &c->first_row, 8) < 0 ||
-	    take(c, &c->ncols, 4) < 0 || take(c, &c->nrows, 4) < 0 ||
+	    take(c, &c->last_line, 8) < 0 || take(c, &c->ncols, 4) < 0 || take(c, &c->nrows, 4) < 0 ||
 	    take(c, &c->width, 4) < 0 ||
 	    take_string(c, &c->source) < 0 || c->ncols > max_cols)
 		return -1;
@@ -152,6 +155,8 @@ chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
 	if (take(c, line, 8) < 0 || take(c, nfields, 4) < 0 ||
 	    *nfields > c->width || (fields && *nfields > max))
 		return -1;
+	if (c->rows_read == 1)
+		c->first_line = *line;
 	if (*nfields > c->widest)
 		c->widest = *nfields;
 	for (i = 0; i < *nfields; i++)

@@ -8,7 +8,7 @@
  * (native byte order: the ring never leaves the host), each string
  * followed by a NUL so readers use it in place:
  *
- *   u64 sid, u64 first_row, u32 ncols, u32 nrows, u32 width
+ *   u64 sid, u64 first_row, u64 last_line, u32 ncols, u32 nrows, u32 width
  *   u32 len, source[len], NUL
  *   ncols x { u32 len, name[len], NUL }
  *   nrows x { u64 line, u32 nfields, nfields x { u32 len, value[len], NUL } }
@@ -16,7 +16,9 @@
  * width is the widest row's field count, the header counted as a row: the
  * document's columns, known before its first row, so the converter reads
  * each record once.  The producer's chunk_add_row keeps it up to date;
- * chunk_finish patches nrows in.
+ * chunk_finish patches nrows in, and last_line: the physical line where
+ * the last row ends (the journal records the lines a document spans, so
+ * that `csvpack locate --line` finds any line of a multi-line row).
  *
  * An END record (u32 flags) closes the stream.  The reader checks every
  * length against the record's end, and width against the rows: a bad
@@ -55,12 +57,14 @@ int chunk_begin(struct buf *b, uint64_t sid, uint64_t first_row,
 size_t chunk_row_size(const struct field *fields, uint32_t nfields);
 int chunk_add_row(struct buf *b, uint64_t line, const struct field *fields,
     uint32_t nfields);
-void chunk_finish(struct buf *b, uint32_t nrows);
+void chunk_finish(struct buf *b, uint32_t nrows, uint64_t last_line);
 
 /* Reading (converter). */
 struct chunk {
 	uint64_t sid;
 	uint64_t first_row;
+	uint64_t first_line;  /* the first row's line, once it is read */
+	uint64_t last_line;   /* where the last row ends */
 	uint32_t ncols, nrows;
 	uint32_t width;      /* the widest row, the header counted */
 	uint32_t rows_read;

@@ -151,6 +151,8 @@ write_meta(struct converter *cv, const struct chunk *c)
 	m.sid = c->sid;
 	m.first_row = c->first_row;
 	m.last_row = c->first_row + c->nrows - 1;
+	m.first_line = c->first_line;
+	m.last_line = c->last_line;
 	memcpy(m.source, c->source.s, (size_t)c->source.len + 1);
 	return meta_write(cv->staging_fd, &m);
 }

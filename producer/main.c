@@ -47,6 +47,7 @@ struct producer {
 	uint64_t sid;        /* of the chunk being built */
 	uint32_t nrows;      /* rows in it */
 	uint64_t next_row;   /* the row number that may join it */
+	uint64_t last_line;  /* where its last row ends */
 	uint64_t max_record;
 	struct coverage done; /* --resume: rows archived or staged */
 	uint64_t skipped;
@@ -78,7 +79,7 @@ flush_chunk(struct producer *pr)
 
 	if (pr->nrows == 0)
 		return 0;
-	chunk_finish(&pr->chunk, pr->nrows);
+	chunk_finish(&pr->chunk, pr->nrows, pr->last_line);
 	rc = pipeline_push(&pr->pipe, REC_CHUNK, pr->chunk.data, pr->chunk.len);
 	if (rc != RING_OK) {
 		pr->push_failed = 1;
@@ -112,6 +113,7 @@ add_row(struct producer *pr, struct input *in, const struct field *f,
 		return fail_nomem(in->name);
 	pr->nrows++;
 	pr->next_row = row + 1;
+	pr->last_line = in->end_line;
 	/* A full document goes now, not when the next row comes: on a slow
 	 * stream that may be much later. */
 	if (pr->nrows >= pr->opt->rows)

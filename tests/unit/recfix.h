@@ -70,7 +70,7 @@ build(struct buf *b, uint64_t sid, uint64_t first_row, const char *source,
 		    chunk_row_size(rows[i].f, rows[i].n),
 		    "chunk_row_size disagrees with chunk_add_row");
 	}
-	chunk_finish(b, nrows);
+	chunk_finish(b, nrows, nrows ? rows[nrows - 1].line : 0);
 }
 
 /* A record with a bit of everything. */

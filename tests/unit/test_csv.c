@@ -777,6 +777,51 @@ START_TEST(test_source_error)
 END_TEST
 
 /*
+ * Where each row ends: the journal records the lines a document spans, so
+ * a line inside a multi-line row finds it.  LF, CRLF and CR line ends,
+ * quoted line ends of each kind, a blank line, and a last line without a
+ * newline; read 1, 2, 3 ... bytes at a time.
+ */
+START_TEST(test_end_lines)
+{
+	static const char in[] = "h1,h2\n\"x\ny\",1\r\n\r\nq,2\r"
+	    "\"a\r\nb\rc\",3\n\n\nlast,4";
+	static const uint64_t want[][2] = {
+		{ 1, 1 }, { 2, 3 }, { 5, 5 }, { 6, 8 }, { 11, 11 },
+	};
+	struct chunk_src s;
+	struct csv_source src = { chunk_read, &s };
+	struct csv_reader *r;
+	struct csv_row row;
+	size_t k, n;
+	int st;
+
+	for (k = 1; k <= sizeof(in); k++) {
+		memset(&s, 0, sizeof(s));
+		s.p = (const unsigned char *)in;
+		s.len = sizeof(in) - 1;
+		s.k = k;
+		s.fail_at = SIZE_MAX;
+		r = csv_reader_new(src, ',', 1, 0);
+		ck_assert_ptr_nonnull(r);
+		for (n = 0; (st = csv_read_row(r, &row)) == CSV_ROW; n++) {
+			ck_assert_uint_lt(n, 5);
+			ck_assert_msg(row.line == want[n][0] &&
+			    row.end_line == want[n][1], "%zu-byte reads: row "
+			    "%zu spans lines %llu-%llu, want %llu-%llu", k,
+			    n + 1, (unsigned long long)row.line,
+			    (unsigned long long)row.end_line,
+			    (unsigned long long)want[n][0],
+			    (unsigned long long)want[n][1]);
+		}
+		ck_assert_int_eq(st, CSV_EOF);
+		ck_assert_uint_eq(n, 5);
+		csv_reader_free(r);
+	}
+}
+END_TEST
+
+/*
  * A quoted field far larger than any read buffer, with doubled quotes and
  * line ends inside, between two small rows; with no max_row, max_row just
  * enough, and one byte short (an error on the line where it starts).
@@ -1272,6 +1317,7 @@ csv_suite(void)
 
 	tc = tcase_create("source");
 	tcase_add_loop_test(tc, test_source_error, 0, 2);
+	tcase_add_test(tc, test_end_lines);
 	tcase_add_test(tc, test_big_field);
 	tcase_add_test(tc, test_many_rows);
 	tcase_add_test(tc, test_spans);

@@ -107,7 +107,7 @@ START_TEST(torn_groups_count_for_nothing)
 	append(&f, "000006.tgz", &d, 1);
 	text = get_at(f.out_fd, JOURNAL_FILE);
 	ck_assert_ptr_nonnull(strstr(text, "D 8 10 10 a\nE\r\nB 000006.tgz\n"
-	    "D 9 1 1 c\nE\n"));
+	    "D 9 1 1 0 0 c\nE\n"));
 	free(text);
 	ck_assert_int_eq(coverage_load_at(f.out_fd, f.out, &c), 0);
 	ck_assert_str_eq(ranges(&c, "a"), "1-2,9-9");

@@ -64,25 +64,48 @@ START_TEST(meta_round_trip)
 }
 END_TEST
 
-/* The meta line is the journal's D line without its "D ": three numbers
- * and the escaped name, one space apart; and it parses back. */
+/* The meta line is the journal's D line without its "D ": five numbers
+ * (sid, rows, lines) and the escaped name, one space apart; and it parses
+ * back. */
 START_TEST(meta_line_format)
 {
 	struct doc_meta m = meta(3, 7, 9, "in dir/b 100%.csv"), back;
 	struct buf b;
 	char *line;
 
+	m.first_line = 12;
+	m.last_line = 15;
 	buf_init(&b, 0);
 	ck_assert_int_eq(meta_format(&b, "D ", &m), 0);
 	ck_assert_int_eq(buf_append(&b, "", 1), 0);
-	ck_assert_str_eq((char *)b.data, "D 3 7 9 in%20dir/b%20100%25.csv\n");
+	ck_assert_str_eq((char *)b.data,
+	    "D 3 7 9 12 15 in%20dir/b%20100%25.csv\n");
 	line = (char *)b.data + 2;
 	line[strlen(line) - 1] = '\0';
 	ck_assert_int_eq(meta_parse(line, &back), 0);
 	ck_assert_uint_eq(back.sid, 3);
 	ck_assert_uint_eq(back.first_row, 7);
 	ck_assert_uint_eq(back.last_row, 9);
+	ck_assert_uint_eq(back.first_line, 12);
+	ck_assert_uint_eq(back.last_line, 15);
 	ck_assert_str_eq(back.source, m.source);
+	/* The older form, without lines, still reads: lines unknown (0),
+	 * even for a name that is all digits. */
+	ck_assert_int_eq(meta_parse("3 7 9 in%20dir/b.csv", &back), 0);
+	ck_assert_uint_eq(back.last_row, 9);
+	ck_assert_uint_eq(back.first_line, 0);
+	ck_assert_uint_eq(back.last_line, 0);
+	ck_assert_str_eq(back.source, "in dir/b.csv");
+	ck_assert_int_eq(meta_parse("3 7 9 2024", &back), 0);
+	ck_assert_str_eq(back.source, "2024");
+	ck_assert_uint_eq(back.first_line, 0);
+	ck_assert_int_eq(meta_parse("3 7 9 12 15 2024", &back), 0);
+	ck_assert_str_eq(back.source, "2024");
+	ck_assert_uint_eq(back.first_line, 12);
+	/* Lines backwards, one line number only, or a stray space: refused. */
+	ck_assert_int_eq(meta_parse("3 7 9 15 12 a", &back), -1);
+	ck_assert_int_eq(meta_parse("3 7 9 15 a", &back), -1);
+	ck_assert_int_eq(meta_parse("3 7 9 1 2 a b", &back), -1);
 	/* Unknown origin: "0 0 ?" parses; a backwards range does not. */
 	ck_assert_int_eq(meta_parse("5 0 0 ?", &back), 0);
 	ck_assert_int_eq(meta_parse("5 3 2 a", &back), -1);

@@ -109,6 +109,8 @@ START_TEST(layout_exact)
 	buf_append(&want, &u64, 8);                 /* sid */
 	u64 = 42;
 	buf_append(&want, &u64, 8);                 /* first_row */
+	u64 = 2;
+	buf_append(&want, &u64, 8);                 /* last_line */
 	u32 = 2;
 	buf_append(&want, &u32, 4);                 /* ncols */
 	u32 = 1;
@@ -146,7 +148,7 @@ START_TEST(round_trip_empty)
 
 	buf_init(&b, 0);
 	build(&b, 0, 0, "", NULL, 0, NULL, 0);
-	ck_assert_uint_eq(b.len, 8 + 8 + 4 + 4 + 4 + 4 + 1);
+	ck_assert_uint_eq(b.len, 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1);
 	check_round_trip(&b, 0, 0, "", NULL, 0, NULL, 0);
 	/* chunk_begin resets: a second record in the same buffer. */
 	build(&b, UINT64_MAX, UINT64_MAX, "-", NULL, 0, NULL, 0);
@@ -259,7 +261,7 @@ START_TEST(round_trip_huge_counts)
 	ck_assert_int_eq(chunk_begin(&b, 1, 1, "wide.csv", h, COLS), 0);
 	ck_assert_int_eq(chunk_add_row(&b, 2, f, WIDE), 0);
 	ck_assert_int_eq(chunk_add_row(&b, 3, f, 2), 0);
-	chunk_finish(&b, 2);
+	chunk_finish(&b, 2, 3);
 	data = exact_copy(b.data, b.len);
 
 	/* Too few names: refused, not overrun. */
@@ -349,17 +351,17 @@ START_TEST(width_in_header)
 	buf_init(&b, 0);
 	for (k = 0; k <= 4; k++) {
 		build(&b, 1, 1, "w.csv", h, 2, r, k);
-		memcpy(&w, b.data + 24, 4);
+		memcpy(&w, b.data + 32, 4);
 		ck_assert_msg(w == want[k], "%u rows: width %u, want %u", k, w,
 		    want[k]);
 		check_round_trip(&b, 1, 1, "w.csv", h, 2, r, k);
 	}
 	/* No header: the widest row; none, no rows: 0. */
 	build(&b, 1, 1, "w.csv", NULL, 0, r + 2, 2);
-	memcpy(&w, b.data + 24, 4);
+	memcpy(&w, b.data + 32, 4);
 	ck_assert_uint_eq(w, 3);
 	build(&b, 1, 1, "w.csv", NULL, 0, NULL, 0);
-	memcpy(&w, b.data + 24, 4);
+	memcpy(&w, b.data + 32, 4);
 	ck_assert_uint_eq(w, 0);
 	buf_free(&b);
 }

@@ -66,11 +66,11 @@ length_offsets(const unsigned char *p, size_t len, size_t *off, char *kind,
 	size_t at = 8, k = 0;
 	uint32_t ncols, nrows, v, i, j, nf;
 
-	ck_assert_uint_ge(len, 24);
-	memcpy(&ncols, p + 16, 4);
-	memcpy(&nrows, p + 20, 4);
-	off[k] = 16, kind[k++] = 'c';
-	at = 28; /* past width */
+	ck_assert_uint_ge(len, 32);
+	memcpy(&ncols, p + 24, 4);
+	memcpy(&nrows, p + 28, 4);
+	off[k] = 24, kind[k++] = 'c';
+	at = 36; /* past width */
 	for (i = 0; i < 1 + ncols; i++) { /* source, then the names */
 		memcpy(&v, p + at, 4);
 		off[k] = at, kind[k++] = 's';
@@ -157,7 +157,7 @@ START_TEST(nrows_mismatch_rejected)
 	for (nrows = 0; nrows < 8; nrows++) {
 		if (nrows == 4)
 			continue;
-		memcpy(b.data + 20, &nrows, 4);
+		memcpy(b.data + 28, &nrows, 4);
 		data = exact_copy(b.data, b.len);
 		ck_assert_msg(read_all(data, b.len, MAXF) == -1,
 		    "nrows %u (4 rows present) not refused", nrows);
@@ -260,23 +260,23 @@ START_TEST(corrupt_width_rejected)
 
 	buf_init(&b, 0);
 	build_sample(&b);
-	memcpy(&w, b.data + 24, 4);
+	memcpy(&w, b.data + 32, 4);
 	ck_assert_uint_eq(w, 4);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		memcpy(b.data + 24, &bad[i], 4);
+		memcpy(b.data + 32, &bad[i], 4);
 		data = exact_copy(b.data, b.len);
 		ck_assert_msg(read_all(data, b.len, 1024) == -1,
 		    "width %" PRIu32 " (4 is right) not refused", bad[i]);
 		free(data);
 	}
 	for (i = 5; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		memcpy(b.data + 24, &bad[i], 4);
+		memcpy(b.data + 32, &bad[i], 4);
 		ck_assert_int_eq(chunk_open(&c, b.data, b.len, names, MAXF), -1);
 	}
 	/* No rows: the width is the header's. */
 	build(&b, 1, 1, "s", sample_header, 3, NULL, 0);
 	w = 4;
-	memcpy(b.data + 24, &w, 4);
+	memcpy(b.data + 32, &w, 4);
 	ck_assert_int_eq(chunk_open(&c, b.data, b.len, names, MAXF), -1);
 	buf_free(&b);
 }
@@ -296,7 +296,7 @@ START_TEST(corrupt_ncols)
 	ck_assert_int_eq(chunk_open(&c, b.data, b.len, names, 2), -1);
 	ck_assert_int_eq(chunk_open(&c, b.data, b.len, names, 3), 0);
 	v = 1000;
-	memcpy(b.data + 16, &v, 4);
+	memcpy(b.data + 32, &v, 4);
 	{
 		unsigned char *data = exact_copy(b.data, b.len);
 
