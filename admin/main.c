@@ -3,6 +3,8 @@
  *
  *   csvpack-admin status [--watch] [NAME]   a pipeline's stages, counters
  *   csvpack-admin cleanup [NAME]            remove dead pipelines' objects
+ *   csvpack-admin verify [OPTIONS] DIR [INPUT...]  prove a delivery complete
+ *   csvpack-admin locate [--line] DIR INPUT:ROW    where a row was archived
  *   csvpack-admin check ARGS...             the launcher's pre-flight
  *
  * The csvpack launcher dispatches `csvpack status`, `csvpack --cleanup`
@@ -16,13 +18,17 @@
 #include "preflight.h"
 #include "fail.h"
 #include "ipc_names.h"
+#include "locate.h"
 #include "msg.h"
 #include "stale.h"
 #include "status.h"
+#include "verify.h"
 
 static const char usage[] =
 "usage: csvpack-admin status [--watch] [NAME]\n"
 "       csvpack-admin cleanup [NAME]\n"
+"       csvpack-admin verify [DIALECT OPTIONS] DIR [INPUT...]\n"
+"       csvpack-admin locate [--line] DIR INPUT:ROW\n"
 "       csvpack-admin check FRESH-NAME [OPTIONS] [INPUT...]   (the launcher's)\n";
 
 /* The optional NAME argument; -1 (said) if it is no pipeline name. */
@@ -76,6 +82,10 @@ main(int argc, char **argv)
 		rc = status(argc - 2, argv + 2);
 	else if (strcmp(cmd, "cleanup") == 0)
 		rc = cleanup(argc - 2, argv + 2);
+	else if (strcmp(cmd, "verify") == 0)
+		rc = verify_run(argc - 2, argv + 2);
+	else if (strcmp(cmd, "locate") == 0)
+		rc = locate_run(argc - 2, argv + 2);
 	else if (strcmp(cmd, "check") == 0)
 		rc = launcher_check(argc - 1, argv + 1);
 	else if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
