@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "record.h"
+#include "xml_chars.h"
 #include "xml_names.h"
 
 struct xml_sink {
@@ -51,12 +52,5 @@ int xml_doc_row(struct xml_doc *d, uint64_t line, const struct field *f,
     uint32_t n);
 /* Ends the document and flushes it to fd.  Returns 0 or -1 (errno set). */
 int xml_doc_end(struct xml_doc *d);
-
-/* Replaces characters XML 1.0 cannot carry (U+0000-U+0008, U+000B,
- * U+000C, U+000E-U+001F, U+FFFE, U+FFFF) by U+FFFD.  Returns s itself when
- * there are none, else the cleaned copy in out (NUL-terminated); *count
- * gets the number replaced; NULL when out of memory. */
-const char *xml_clean_value(const char *s, size_t len, struct buf *out,
-    uint64_t *count);
 
 #endif
