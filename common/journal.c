@@ -112,8 +112,8 @@ struct jreader {
 	struct doc_meta *docs;
 	size_t n, cap;
 	int in_group;       /* a B read, and no E yet */
-	journal_group_fn on_group;
-	void *arg;
+	uint64_t group_line; /* the line of its B */
+	const struct journal_visitor *v;
 };
 
 /* The next complete line, NUL-terminated without its LF, in r->line:
@@ -157,9 +157,15 @@ next_line(struct jreader *r)
 	}
 }
 
+/* Strict readers stop; a visitor with on_damage (verify) is told, the
+ * group the damage is in is void, and reading goes on. */
 static int
 damaged(struct jreader *r, const char *what)
 {
+	if (r->v->on_damage) {
+		r->in_group = 0;
+		return r->v->on_damage(r->lineno, what, r->v->arg);
+	}
 	msg_data(r->path, r->lineno, "%s; the journal is damaged, and which "
 	    "rows are archived cannot be told (csvpack will not guess)", what);
 	return fail_note(FAIL_SYS);
@@ -171,6 +177,7 @@ begin_group(struct jreader *r, const char *name)
 {
 	r->n = 0;
 	r->in_group = 1;
+	r->group_line = r->lineno;
 	if (unescape(name, r->archive, sizeof(r->archive)) < 0)
 		return damaged(r, "not an archive's name");
 	return 0;
@@ -202,10 +209,16 @@ add_doc(struct jreader *r, const char *text)
 static int
 end_group(struct jreader *r)
 {
+	struct journal_group g;
+
 	if (!r->in_group)
 		return damaged(r, "the end of a group never begun");
 	r->in_group = 0;
-	return r->on_group(r->archive, r->docs, r->n, r->arg) < 0 ? -1 : 0;
+	g.archive = r->archive;
+	g.docs = r->docs;
+	g.n = r->n;
+	g.line = r->group_line;
+	return r->v->on_group(&g, r->v->arg) < 0 ? -1 : 0;
 }
 
 /* One complete line, in r->line. */
@@ -231,8 +244,8 @@ take_line(struct jreader *r)
 }
 
 int
-journal_read(int out_fd, const char *out_path, journal_group_fn on_group,
-    void *arg)
+journal_scan(int out_fd, const char *out_path,
+    const struct journal_visitor *v)
 {
 	struct jreader *r = calloc(1, sizeof(*r));
 	char path[4200];
@@ -242,8 +255,7 @@ journal_read(int out_fd, const char *out_path, journal_group_fn on_group,
 	if (!r)
 		return fail_nomem(path);
 	r->path = path;
-	r->on_group = on_group;
-	r->arg = arg;
+	r->v = v;
 	buf_init(&r->line, 0);
 	rc = outdir_open_file(out_fd, out_path, JOURNAL_FILE, O_RDONLY, 0,
 	    &r->fd);
@@ -259,6 +271,29 @@ journal_read(int out_fd, const char *out_path, journal_group_fn on_group,
 	free(r->docs);
 	free(r);
 	return rc < 0 ? -1 : 0;
+}
+
+struct group_adapter {
+	journal_group_fn on_group;
+	void *arg;
+};
+
+static int
+adapt_group(const struct journal_group *g, void *arg)
+{
+	struct group_adapter *a = arg;
+
+	return a->on_group(g->archive, g->docs, g->n, a->arg);
+}
+
+int
+journal_read(int out_fd, const char *out_path, journal_group_fn on_group,
+    void *arg)
+{
+	struct group_adapter a = { on_group, arg };
+	struct journal_visitor v = { adapt_group, NULL, &a };
+
+	return journal_scan(out_fd, out_path, &v);
 }
 
 /* --- archived documents still in staging ------------------------------ */

@@ -58,6 +58,28 @@ typedef int (*journal_group_fn)(const char *archive,
 int journal_read(int out_fd, const char *out_path, journal_group_fn on_group,
     void *arg);
 
+/* The reader that journal_read is made of, for `csvpack verify`: each
+ * complete group with the line of its B, and, if on_damage is set, each
+ * damaged line (its number and what is wrong; the group it is in is void,
+ * and reading goes on) instead of the strict stop.  on_group and
+ * on_damage return 0 to go on, -1 (after saying why) to stop. */
+struct journal_group {
+	const char *archive;
+	const struct doc_meta *docs;
+	size_t n;
+	uint64_t line;
+};
+
+struct journal_visitor {
+	int (*on_group)(const struct journal_group *g, void *arg);
+	int (*on_damage)(uint64_t line, const char *what, void *arg);
+	void *arg;
+};
+
+/* A missing journal is an empty one.  0, or -1 after saying why. */
+int journal_scan(int out_fd, const char *out_path,
+    const struct journal_visitor *v);
+
 /* Which of the staged documents sids[0..n) (ascending) an archive already
  * holds: a crash after an archive's rename and before its documents were
  * deleted leaves them in staging, and they must not be packed twice.  A

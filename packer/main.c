@@ -94,7 +94,7 @@ delete_documents(struct packer *pk, const uint64_t *sids, size_t n)
 }
 
 /* What the journal gets for one archive, just before its rename. */
-struct journal_group {
+struct group_to_journal {
 	struct packer *pk;
 	const char *archive;
 	const uint64_t *sids;
@@ -110,7 +110,7 @@ struct journal_group {
 static int
 write_journal(void *arg)
 {
-	struct journal_group *g = arg;
+	struct group_to_journal *g = arg;
 	struct packer *pk = g->pk;
 	struct doc_meta *docs;
 	char name[32];
@@ -148,7 +148,7 @@ write_journal(void *arg)
 static int
 pack_staged(struct packer *pk)
 {
-	struct journal_group g;
+	struct group_to_journal g;
 	uint64_t *sids, bytes;
 	size_t n, i, take;
 	char name[300];
@@ -162,7 +162,7 @@ pack_staged(struct packer *pk)
 	for (i = 0; i < n && rc == 0; i += take) {
 		take = n - i < pk->opt->batch ? n - i : pk->opt->batch;
 		archive_name(name, sizeof(name), pk->opt->prefix, pk->next);
-		g = (struct journal_group){ pk, name, sids + i, take };
+		g = (struct group_to_journal){ pk, name, sids + i, take };
 		if (archive_build(&pk->dirs, name, sids + i, take,
 		    pk->opt->level, pk->opt->jobs, pk->mtime, write_journal, &g,
 		    &bytes) < 0 ||

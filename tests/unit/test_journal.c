@@ -296,8 +296,61 @@ START_TEST(hostile_journal_refused)
 }
 END_TEST
 
-Suite *
-journal_suite(void)
+/* verify's reader: damage is reported line by line and voids its group,
+ * and reading goes on; each group comes with the line of its B. */
+struct scan_log {
+	char text[1024];
+};
+
+static int
+log_group(const struct journal_group *g, void *arg)
+{
+	struct scan_log *l = arg;
+	size_t len = strlen(l->text);
+
+	snprintf(l->text + len, sizeof(l->text) - len, "G%s@%llu:%zu(%llu-%llu) ",
+	    g->archive, (unsigned long long)g->line, g->n,
+	    (unsigned long long)(g->n ? g->docs[0].first_line : 0),
+	    (unsigned long long)(g->n ? g->docs[g->n - 1].last_line : 0));
+	return 0;
+}
+
+static int
+log_damage(uint64_t line, const char *what, void *arg)
+{
+	struct scan_log *l = arg;
+	size_t len = strlen(l->text);
+
+	snprintf(l->text + len, sizeof(l->text) - len, "X%llu:%s ",
+	    (unsigned long long)line, what);
+	return 0;
+}
+
+START_TEST(scan_reports_damage_and_goes_on)
+{
+	struct scan_log l = { "" };
+	struct journal_visitor v = { log_group, log_damage, &l };
+	struct dirfix f;
+
+	dirfix_open(&f, "journal");
+	put_journal(&f,
+	    "B 000001.tgz\nD 1 1 2 2 3 a\nE\n"
+	    "B 000002.tgz\nD 2 3 x a\nE\n"          /* damaged: void */
+	    "D 3 5 6 b\n"                          /* outside a group */
+	    "B 000003.tgz\nD 4 7 8 a\nD 5 9 9 12 12 a\nE\n"
+	    "garbage\nE\n");
+	ck_assert_int_eq(journal_scan(f.out_fd, f.out, &v), 0);
+	ck_assert_str_eq(l.text, "G000001.tgz@1:1(2-3) "
+	    "X5:not a document's sid, rows and input "
+	    "X6:the end of a group never begun "
+	    "X7:a document outside a group "
+	    "G000003.tgz@8:2(0-12) "
+	    "X12:not a journal line X13:the end of a group never begun ");
+	dirfix_close(&f);
+}
+END_TEST
+
+Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
 	TCase *t = tcase_create("journal");
@@ -308,6 +361,7 @@ journal_suite(void)
 	tcase_add_test(t, nul_byte_is_damage);
 	tcase_add_test(t, archived_latest_group_wins);
 	tcase_add_test(t, hostile_journal_refused);
+	tcase_add_test(t, scan_reports_damage_and_goes_on);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
 	return s;
