@@ -1,0 +1,183 @@
+/*
+ * row_ranges.c - see row_ranges.h.
+ */
+#include "row_ranges.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fail.h"
+#include "problems.h"
+
+struct input_rows *
+ranges_find(struct row_ranges *rs, const char *source)
+{
+	size_t i;
+
+	if (rs->n && strcmp(rs->in[rs->last].source, source) == 0)
+		return &rs->in[rs->last];
+	for (i = 0; i < rs->n; i++)
+		if (strcmp(rs->in[i].source, source) == 0) {
+			rs->last = i;
+			return &rs->in[i];
+		}
+	return NULL;
+}
+
+static struct input_rows *
+input_of(struct row_ranges *rs, const char *source)
+{
+	struct input_rows *in = ranges_find(rs, source);
+	size_t cap;
+
+	if (in)
+		return in;
+	if (rs->n == rs->cap) {
+		cap = rs->cap ? rs->cap * 2 : 16;
+		if (!(in = realloc(rs->in, cap * sizeof(*in)))) {
+			fail_nomem("verify");
+			return NULL;
+		}
+		rs->in = in;
+		rs->cap = cap;
+	}
+	in = &rs->in[rs->n];
+	memset(in, 0, sizeof(*in));
+	if (!(in->source = strdup(source))) {
+		fail_nomem("verify");
+		return NULL;
+	}
+	rs->last = rs->n++;
+	return in;
+}
+
+int
+ranges_note(struct row_ranges *rs, const char *source)
+{
+	return input_of(rs, source) ? 0 : -1;
+}
+
+/* Inserts [first, last] at position at (no overlap there), merging with
+ * touching neighbours. */
+static int
+insert_at(struct input_rows *in, size_t at, uint64_t first, uint64_t last)
+{
+	struct row_range *r;
+	size_t cap;
+
+	if (at > 0 && in->r[at - 1].last + 1 == first) {
+		in->r[at - 1].last = last;
+		if (at < in->n && in->r[at].first == last + 1) {
+			in->r[at - 1].last = in->r[at].last;
+			memmove(&in->r[at], &in->r[at + 1],
+			    (in->n - at - 1) * sizeof(*in->r));
+			in->n--;
+		}
+		return 0;
+	}
+	if (at < in->n && in->r[at].first == last + 1) {
+		in->r[at].first = first;
+		return 0;
+	}
+	if (in->n == in->cap) {
+		cap = in->cap ? in->cap * 2 : 8;
+		if (!(r = realloc(in->r, cap * sizeof(*r))))
+			return fail_nomem("verify");
+		in->r = r;
+		in->cap = cap;
+	}
+	memmove(&in->r[at + 1], &in->r[at], (in->n - at) * sizeof(*in->r));
+	in->r[at].first = first;
+	in->r[at].last = last;
+	in->n++;
+	return 0;
+}
+
+/* The first range that ends at or after row; from the end, since a
+ * document's rows nearly always come after all the others. */
+static size_t
+first_ending_after(const struct input_rows *in, uint64_t row)
+{
+	size_t at = in->n;
+
+	while (at > 0 && in->r[at - 1].last >= row)
+		at--;
+	return at;
+}
+
+int
+ranges_add(struct row_ranges *rs, const char *source, uint64_t first,
+    uint64_t last, const char *where)
+{
+	struct input_rows *in = input_of(rs, source);
+	uint64_t a, b, held_to;
+	size_t at;
+
+	if (!in)
+		return -1;
+	for (;;) {
+		at = first_ending_after(in, first);
+		if (at == in->n || in->r[at].first > last)
+			return insert_at(in, at, first, last);
+		a = first > in->r[at].first ? first : in->r[at].first;
+		b = last < in->r[at].last ? last : in->r[at].last;
+		if (problem("%s: rows %" PRIu64 "-%" PRIu64 " are in %s and also "
+		    "in an earlier document", source, a, b, where) < 0)
+			return -1;
+		/* Keep what is new of the range, so the gaps stay right. */
+		held_to = in->r[at].last;
+		if (in->r[at].first > first &&
+		    insert_at(in, at, first, in->r[at].first - 1) < 0)
+			return -1;
+		if (held_to >= last)
+			return 0;
+		first = held_to + 1;
+	}
+}
+
+int
+ranges_report_gaps(const struct row_ranges *rs)
+{
+	const struct input_rows *in;
+	uint64_t next;
+	size_t i, j;
+
+	for (i = 0; i < rs->n; i++) {
+		in = &rs->in[i];
+		if (in->gaps_elsewhere)
+			continue;
+		for (next = 1, j = 0; j < in->n; j++) {
+			if (in->r[j].first > next && problem("%s: rows %" PRIu64
+			    "-%" PRIu64 " are in no archive", in->source, next,
+			    in->r[j].first - 1) < 0)
+				return -1;
+			next = in->r[j].last + 1;
+		}
+	}
+	return 0;
+}
+
+uint64_t
+ranges_rows(const struct input_rows *in)
+{
+	uint64_t n = 0;
+	size_t j;
+
+	for (j = 0; j < in->n; j++)
+		n += in->r[j].last - in->r[j].first + 1;
+	return n;
+}
+
+void
+ranges_free(struct row_ranges *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		free(rs->in[i].source);
+		free(rs->in[i].r);
+	}
+	free(rs->in);
+	memset(rs, 0, sizeof(*rs));
+}

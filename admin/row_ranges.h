@@ -1,0 +1,47 @@
+/*
+ * row_ranges.h - per input, the rows the archives hold: no row twice, no
+ * row left out.
+ *
+ * Every document the second pass reads adds its journal row range to its
+ * input's list, kept sorted and merged (documents of one input nearly
+ * always come in row order, so adding is an append and the list stays a
+ * handful of ranges).  A range that overlaps what an earlier document
+ * added is a problem at once; the gaps are reported at the end, when all
+ * archives are read: rows from 1 up to the highest row archived that no
+ * archive holds.  Rows past the highest are known only to the input
+ * itself (row_compare.h).
+ */
+#ifndef CSVPACK_ROW_RANGES_H
+#define CSVPACK_ROW_RANGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coverage.h"
+
+struct input_rows {
+	char *source;
+	struct row_range *r;
+	size_t n, cap;
+	int gaps_elsewhere;  /* row_compare reports this input's gaps */
+};
+
+struct row_ranges {
+	struct input_rows *in;
+	size_t n, cap;
+	size_t last;         /* the input added to last: the next is likely it */
+};
+
+/* Adds rows first..last of source, held by `where` ("DIR/A.tgz M.xml").
+ * 0, or -1 after saying why (out of memory, stdout). */
+int ranges_add(struct row_ranges *rs, const char *source, uint64_t first,
+    uint64_t last, const char *where);
+/* An input the journal names, whether or not any of its rows is found. */
+int ranges_note(struct row_ranges *rs, const char *source);
+struct input_rows *ranges_find(struct row_ranges *rs, const char *source);
+/* Problems for the gaps of every input not marked gaps_elsewhere. */
+int ranges_report_gaps(const struct row_ranges *rs);
+uint64_t ranges_rows(const struct input_rows *in);
+void ranges_free(struct row_ranges *rs);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * verify_archive.h - one archive read through and checked against its
+ * journal group: the heart of `csvpack verify`.
+ *
+ * The archive is read once, streaming (archive_read.h: gzip and ustar,
+ * every check the format allows); each member's bytes go, as they come,
+ * to SHA-256 and, for a document, to the SAX parser (doc_parse.h) whose
+ * row callbacks check the document against the journal's line for it -
+ * its sid and source, its row count, its rows' lines in order and within
+ * the lines the journal recorded - and hand each row to row_compare.h
+ * when inputs are compared.  Members must be the group's documents in
+ * sid order (schema.xsd may come first, SHA256SUMS last); SHA256SUMS, when
+ * there, must list every other member with its digest.  A document read
+ * through adds its journal rows to row_ranges.h.
+ *
+ * Every finding is a problem line (problems.h) naming the archive and the
+ * member; only a failure of verify itself returns -1.
+ */
+#ifndef CSVPACK_VERIFY_ARCHIVE_H
+#define CSVPACK_VERIFY_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive_read.h"
+#include "buf.h"
+#include "doc_parse.h"
+#include "journal.h"
+#include "row_compare.h"
+#include "row_ranges.h"
+#include "sha256.h"
+
+struct member_digest {
+	char name[101];
+	unsigned char digest[SHA256_DIGEST];
+	int listed;          /* SHA256SUMS has its line */
+};
+
+/* One document being read. */
+struct doc_state {
+	const struct doc_meta *m;  /* its journal line, or NULL */
+	uint64_t sid;
+	uint64_t rows, prev_line;
+	int order_said, range_said;
+};
+
+struct verifier {
+	int dirfd;
+	const char *dir;
+	struct archive_reader *ar;
+	struct doc_parser *dp;
+	struct row_ranges ranges;
+	struct row_compare cmp;
+	int comparing;
+	uint64_t archives, documents, rows;
+	/* Per archive. */
+	const char *archive;
+	struct buf where, clean, manifest;
+	struct member_digest *digests;
+	size_t ndigests, cap_digests;
+	struct doc_state doc;
+};
+
+/* 0, or -1 after saying why (out of memory). */
+int verifier_init(struct verifier *v, int dirfd, const char *dir);
+void verifier_free(struct verifier *v);
+/* Checks DIR/name against group g (NULL: an archive the journal does not
+ * know, read through all the same).  0, or -1 after saying why. */
+int verify_archive(struct verifier *v, const char *name,
+    const struct journal_group *g);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * verify_doc.c - see verify_doc.h.
+ */
+#include "verify_doc.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fail.h"
+#include "problems.h"
+#include "xml_chars.h"
+
+static const char *
+where(const struct verifier *v)
+{
+	return (const char *)v->where.data;
+}
+
+int
+verify_doc_begin(struct verifier *v, uint64_t sid, const struct doc_meta *m)
+{
+	memset(&v->doc, 0, sizeof(v->doc));
+	v->doc.m = m;
+	v->doc.sid = sid;
+	if (v->comparing && m)
+		return compare_doc_begin(&v->cmp, m, where(v));
+	return 0;
+}
+
+/* A positive decimal number, all of s; 0 if it is not one. */
+static uint64_t
+number(const char *s)
+{
+	uint64_t x = 0;
+
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
+			return 0;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	return x;
+}
+
+static int
+on_root(const struct doc_root *root, void *arg)
+{
+	struct verifier *v = arg;
+	const struct doc_meta *m = v->doc.m;
+	const char *want;
+
+	if (root->sid && number(root->sid) != v->doc.sid &&
+	    problem("%s: sid is \"%s\", the member's name says %" PRIu64,
+	    where(v), root->sid, v->doc.sid) < 0)
+		return -1;
+	if (!m || !root->source || m->first_row == 0)
+		return 0;
+	if (!(want = xml_clean_name(m->source, &v->clean)))
+		return fail_nomem("verify");
+	if (strcmp(root->source, want) != 0)
+		return problem("%s: source is \"%s\", the journal says \"%s\"",
+		    where(v), root->source, want);
+	return 0;
+}
+
+/* The row's line: ascending, and inside the journal's lines. */
+static int
+check_line(struct verifier *v, const struct doc_row *r)
+{
+	const struct doc_meta *m = v->doc.m;
+	uint64_t line = number(r->line);
+
+	if (!r->line)
+		return 0;
+	if (!line)
+		return problem("%s: row %" PRIu64 ": line \"%s\" is not a line "
+		    "number", where(v), r->index, r->line);
+	if (line <= v->doc.prev_line && !v->doc.order_said++ &&
+	    problem("%s: row %" PRIu64 " is on line %" PRIu64 ", not after "
+	    "row %" PRIu64 "'s line %" PRIu64 ": rows out of order", where(v),
+	    r->index, line, r->index - 1, v->doc.prev_line) < 0)
+		return -1;
+	v->doc.prev_line = line;
+	if (!m || !m->first_line || v->doc.range_said)
+		return 0;
+	if (r->index == 1 && line != m->first_line) {
+		v->doc.range_said = 1;
+		return problem("%s: row 1 is on line %" PRIu64 ", the journal "
+		    "says the document starts on line %" PRIu64, where(v),
+		    line, m->first_line);
+	}
+	if (line > m->last_line) {
+		v->doc.range_said = 1;
+		return problem("%s: row %" PRIu64 " is on line %" PRIu64 ", the "
+		    "journal says the document ends on line %" PRIu64, where(v),
+		    r->index, line, m->last_line);
+	}
+	return 0;
+}
+
+static int
+on_row(const struct doc_row *r, void *arg)
+{
+	struct verifier *v = arg;
+
+	v->doc.rows++;
+	v->rows++;
+	if (check_line(v, r) < 0)
+		return -1;
+	if (v->comparing && v->doc.m)
+		return compare_row(&v->cmp, r);
+	return 0;
+}
+
+void
+verify_doc_callbacks(struct verifier *v, struct doc_callbacks *cb)
+{
+	cb->on_root = on_root;
+	cb->on_row = on_row;
+	cb->arg = v;
+}
+
+int
+verify_doc_end(struct verifier *v, int read_through, int well_formed)
+{
+	const struct doc_meta *m = v->doc.m;
+	uint64_t want;
+
+	if (v->comparing && m && compare_doc_end(&v->cmp) < 0)
+		return -1;
+	if (!m || m->first_row == 0)
+		return 0;
+	want = m->last_row - m->first_row + 1;
+	if (well_formed && v->doc.rows != want &&
+	    problem("%s: holds %" PRIu64 " row%s, the journal says %" PRIu64
+	    " (rows %" PRIu64 "-%" PRIu64 " of %s)", where(v), v->doc.rows,
+	    v->doc.rows == 1 ? "" : "s", want, m->first_row, m->last_row,
+	    m->source) < 0)
+		return -1;
+	if (!read_through)
+		return 0;
+	return ranges_add(&v->ranges, m->source, m->first_row, m->last_row,
+	    where(v));
+}
