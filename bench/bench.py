@@ -267,6 +267,35 @@ def time_tar_into(xmldir, compressor, timeout):
     return wall, usage_of(ru)
 
 
+def time_verify(bindir, outdir, inputs, timeout):
+    """csvpack-admin verify OUTDIR [INPUTS]; wall time.  It must say OK:
+    the bench's own run is a delivery verify has to prove complete."""
+    t0 = time.perf_counter()
+    err = os.path.join(BENCH_DIR, "verify.err")
+    child, _ = spawn([os.path.join(bindir, "csvpack-admin"), "verify",
+                      outdir] + inputs, os.devnull, err)
+    (code, _), = reap([child], timeout)
+    w = time.perf_counter() - t0
+    text = read_text(err)
+    if code != 0 or not text.rstrip().endswith(": OK"):
+        raise BenchError("verify %s failed (%d): %s" % (outdir, code, text))
+    return w
+
+
+def time_tar_extract(outdir, timeout):
+    """tar -xzOf A > /dev/null for every archive, in order, one tar
+    each: what a receiver's check without csvpack costs."""
+    names = sorted(n for n in os.listdir(outdir) if n.endswith(".tgz"))
+    t0 = time.perf_counter()
+    for n in names:
+        child, _ = spawn(["tar", "-xzOf", os.path.join(outdir, n)],
+                         os.devnull, os.devnull)
+        (code, _), = reap([child], timeout)
+        if code != 0:
+            raise BenchError("tar -xzOf %s failed (%d)" % (n, code))
+    return time.perf_counter() - t0
+
+
 def time_converter(bindir, csv, timeout):
     t0 = time.perf_counter()
     child, _ = spawn([os.path.join(bindir, "csvpack-converter"), "--stdout",
@@ -328,6 +357,14 @@ def warm_cache(path):
     with open(path, "rb") as f:
         while f.read(CHUNK):
             pass
+
+
+def warm_cache_dir(d):
+    """Every file of d read once, so the first timed reader is not the
+    one that pays for the disk."""
+    for n in sorted(os.listdir(d)):
+        if os.path.isfile(os.path.join(d, n)):
+            warm_cache(os.path.join(d, n))
 
 
 def archive_stats(outdir):
@@ -401,6 +438,7 @@ def bench_main(args, csv):
     runs = []
     base = {label: [] for label, argv in comps if argv}
     conv = []
+    checks = {"tar -xzOf": [], "verify DIR": [], "verify DIR INPUT": []}
     sizes = None
     try:
         for i in range(args.runs):
@@ -419,6 +457,12 @@ def bench_main(args, csv):
             if len(lines) != stats[3]:
                 raise BenchError("packer printed %d paths for %d archives"
                                  % (len(lines), stats[3]))
+            warm_cache_dir(outdir)
+            checks["tar -xzOf"].append(time_tar_extract(outdir, args.timeout))
+            checks["verify DIR"].append(
+                time_verify(args.bin, outdir, [], args.timeout))
+            checks["verify DIR INPUT"].append(
+                time_verify(args.bin, outdir, [csv], args.timeout))
             shutil.rmtree(outdir)
             runs.append({"wall_s": wall, "stages": stages,
                          "archive_bytes": stats[0]})
@@ -465,6 +509,9 @@ def bench_main(args, csv):
                  "sys_s": median([c["usage"]["sys_s"] for c in conv]),
                  "rss_mib": median([c["usage"]["rss_mib"] for c in conv]),
                  "runs_s": [c["wall_s"] for c in conv]}
+    checked = {label: {"wall_s": median(ws), "xml_mb_s":
+                       mb(xbytes) / median(ws), "runs_s": ws}
+               for label, ws in checks.items()}
     ref_s = PY_REFERENCE_S * args.rows / PY_REFERENCE_ROWS
     ratios = {"pipeline_over_gzip": wall / baselines["tar | gzip -6"]
               ["wall_s"]}
@@ -475,9 +522,12 @@ def bench_main(args, csv):
         ratios["pipeline_over_libdeflate"] = (
             wall / baselines["tar | libdeflate-gzip -6"]["wall_s"])
     ratios["speedup_vs_python_reference"] = ref_s / wall
+    ratios["verify_over_tar"] = (checked["verify DIR"]["wall_s"] /
+                                 checked["tar -xzOf"]["wall_s"])
     return {"csv_bytes": csv_bytes, "xml_bytes": xbytes, "documents": docs,
             "archives": narchives, "median": med, "runs": runs,
             "baselines": baselines, "converter": converter,
+            "checks": checked,
             "python_reference_s": ref_s, "ratios": ratios}
 
 
@@ -532,6 +582,12 @@ def print_main(args, res, env):
           % ("converter --stdout", c["wall_s"], c["xml_mb_s"], c["cpu_s"],
              c["rss_mib"]))
     print()
+    print("reading the delivery back (%d archives)" % res["archives"])
+    for label, b in res["checks"].items():
+        print("  %-28s %10.2f s   %7.1f MB/s XML   (runs %s)" % (
+            label, b["wall_s"], b["xml_mb_s"],
+            " ".join("%.2f" % w for w in sorted(b["runs_s"]))))
+    print()
     r = res["ratios"]
     print("ratios")
     g = r["pipeline_over_gzip"]
@@ -553,6 +609,9 @@ def print_main(args, res, env):
               "speed-up vs the Python reference", r[
                   "speedup_vs_python_reference"],
               res["python_reference_s"], m["wall_s"], PY_REFERENCE_S, scaled))
+    v = r["verify_over_tar"]
+    print("  %-38s %6.2f   target <= 1.0: %s" % (
+        "verify DIR / tar -xzOf each archive", v, verdict(v <= 1.0)))
     print("  %-38s %6.1f   target >= %.0f: %s" % (
         "converter alone, XML MB/s", c["xml_mb_s"], TARGET_CONVERTER_MBS,
         verdict(c["xml_mb_s"] >= TARGET_CONVERTER_MBS)))
