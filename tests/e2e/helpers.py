@@ -435,6 +435,66 @@ def xmllint_docs(datas):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def unescape_name(token):
+    """A name as the journal and the metas write it (%XX escapes) back to
+    the name."""
+    return re.sub(r"%([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)),
+                  token)
+
+
+def journal_groups(outdir):
+    """The complete groups of outdir's journal, in order: [(archive,
+    [(sid, first row, last row, first line, last line, input)])].  Lines
+    ending in CR LF (a crash's) void their group, as the packer reads it."""
+    groups, cur = [], None
+    with open(os.path.join(outdir, JOURNAL), "rb") as f:
+        data = f.read()
+    for raw in data.split(b"\n")[:-1]:
+        line = raw.decode("utf-8", "surrogateescape")
+        if line.endswith("\r"):
+            cur = None
+        elif line.startswith("B "):
+            cur = (line[2:], [])
+        elif line.startswith("D ") and cur is not None:
+            f = line[2:].split(" ")
+            if len(f) == 4:       # an older journal: no lines
+                f = f[:3] + ["0", "0"] + f[3:]
+            cur[1].append(tuple(int(x) for x in f[:5])
+                          + (unescape_name(f[5]),))
+        elif line == "E" and cur is not None:
+            groups.append(cur)
+            cur = None
+    return groups
+
+
+SUMMARY_RE = re.compile(
+    r"(?m)^csvpack: verified (\d+) archives?, (\d+) documents?, (\d+) rows? "
+    r"of (\d+) inputs?(?:, compared with (\d+) given)?: "
+    r"(?:(OK)|(\d+) problems?)$")
+
+
+def verify(*args, cwd=None, timeout=DEFAULT_TIMEOUT):
+    """`csvpack verify ARGS...`."""
+    return run([LAUNCHER, "verify"] + list(args), cwd=cwd, timeout=timeout)
+
+
+def verify_summary(p):
+    """verify's summary line from its stderr: (archives, documents, rows,
+    inputs, problems) with problems 0 for OK; None without one.  (Given
+    inputs, it also says how many it compared with: verify_compared.)"""
+    m = SUMMARY_RE.search(p.stderr.decode("utf-8", "replace"))
+    if not m:
+        return None
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3)),
+            int(m.group(4)), 0 if m.group(6) else int(m.group(7)))
+
+
+def verify_compared(p):
+    """How many inputs verify's summary says it compared (0 if none)."""
+    m = SUMMARY_RE.search(p.stderr.decode("utf-8", "replace"))
+    return int(m.group(5) or 0) if m else None
+
+
 def gzip_header_problems(path):
     """Problems with the gzip header of path (empty list: fine)."""
     with open(path, "rb") as f:
@@ -551,12 +611,17 @@ class E2ECase(unittest.TestCase):
                          % (what or " ".join(p.args[1:])[:200], p.returncode,
                             code, p.stderr.decode("utf-8", "replace")[-3000:]))
 
-    def check_archives(self, outdir, batch=None, rows=None, tar_check=True):
+    def check_archives(self, outdir, batch=None, rows=None, tar_check=True,
+                       inputs=None, dialect=()):
         """Read outdir's archives and check the formats and guarantee 2.
 
         Returns the list of Docs in order.  With tar_check every archive is
         also listed and extracted with GNU tar, and all pass gzip -t and all
-        documents xmllint --noout."""
+        documents xmllint --noout.  When outdir has a journal (a pipeline
+        made it), `csvpack verify outdir` must find it all good; given
+        inputs (named as the run named them, relative to self.dir) and the
+        run's dialect options, `csvpack verify [DIALECT] outdir INPUT...`
+        must too."""
         names = archive_names(outdir)
         for i, n in enumerate(names, 1):
             self.assertEqual(n, "%06d.tgz" % i,
@@ -621,7 +686,40 @@ class E2ECase(unittest.TestCase):
         if tar_check:
             gzip_test([os.path.join(outdir, n) for n in names])
             xmllint_docs([d.data for d in docs])
+        if os.path.exists(os.path.join(outdir, JOURNAL)):
+            nrows = sum(len(d.rows) for d in docs)
+            self.check_verify(outdir, len(names), len(docs), nrows)
+            if inputs is not None:
+                self.check_verify(outdir, len(names), len(docs), nrows,
+                                  inputs=inputs, dialect=dialect)
+        elif inputs is not None:
+            self.fail("check_archives(inputs=...) on %s, which has no "
+                      "journal to verify" % outdir)
         return docs
+
+    def check_verify(self, outdir, narchives, ndocs, nrows, inputs=(),
+                     dialect=()):
+        """`csvpack verify [DIALECT] outdir [INPUT...]` (in self.dir):
+        exit 0, nothing on stdout, and a summary "OK" counting what is
+        there."""
+        args = list(dialect) + [outdir] + list(inputs)
+        p = verify(*args, cwd=self.dir)
+        what = "csvpack verify " + " ".join(args)
+        self.assertEqual((p.returncode, p.stdout), (0, b""),
+                         "%s: exit %d, expected 0 and no problem; stdout:\n"
+                         "%s\nstderr: %s" % (
+                             what[:300], p.returncode,
+                             p.stdout.decode("utf-8", "replace")[:3000],
+                             p.stderr.decode("utf-8", "replace")[-2000:]))
+        got = verify_summary(p)
+        self.assertIsNotNone(got, "%s: no summary line on stderr: %r"
+                             % (what[:300], p.stderr[-2000:]))
+        self.assertEqual(got[:3] + got[4:], (narchives, ndocs, nrows, 0),
+                         "%s: the summary counts other archives, documents "
+                         "or rows: %r" % (what[:300], p.stderr[-2000:]))
+        self.assertEqual(verify_compared(p), len(inputs),
+                         "%s: the summary counts other inputs compared: %r"
+                         % (what[:300], p.stderr[-2000:]))
 
     def rows_of(self, docs):
         """[(source, line, values)] of docs in order."""

@@ -43,7 +43,8 @@ class RoundTrip(E2ECase):
         p = self.csvpack("-q", "-o", "out", "-b", "4", "-r", "25",
                          *[g for g, _ in given])
         self.assertExit(p, 0)
-        docs = self.check_archives(self.path("out"), batch=4, rows=25)
+        docs = self.check_archives(self.path("out"), batch=4, rows=25,
+                                   inputs=[g for g, _ in given])
         self.assertRowsEqual(self.rows_of(docs), h.expected_rows(given))
         # a document never mixes inputs: its rows are one input's, and its
         # source is that input as given.
@@ -81,7 +82,8 @@ class RoundTrip(E2ECase):
                 p = self.csvpack("-q", "-o", out, "-b", str(b), "-r", str(r),
                                  *[g for g, _ in inputs])
                 self.assertExit(p, 0)
-                docs = self.check_archives(self.path(out), batch=b, rows=r)
+                docs = self.check_archives(self.path(out), batch=b, rows=r,
+                                           inputs=[g for g, _ in inputs])
                 self.assertRowsEqual(self.rows_of(docs),
                                      h.expected_rows(inputs))
                 # Each input is cut into chunks of at most R rows, so there
@@ -98,7 +100,8 @@ class RoundTrip(E2ECase):
                         h.random_rows(5, 40, 2))
         p = self.csvpack("-q", "-o", "out", "-b", "1", "-r", "1", "one.csv")
         self.assertExit(p, 0)
-        docs = self.check_archives(self.path("out"), batch=1, rows=1)
+        docs = self.check_archives(self.path("out"), batch=1, rows=1,
+                                   inputs=["one.csv"])
         self.assertEqual(len(docs), 40)
         self.assertEqual(len(h.archive_names(self.path("out"))), 40)
         self.assertRowsEqual(self.rows_of(docs),
@@ -268,7 +271,9 @@ class LineNumbers(E2ECase):
                                  "crlf.csv", "lf.csv", "cr.csv")
                 self.assertExit(p, 0)
                 docs = self.check_archives(self.path(out), batch=2,
-                                           rows=int(r))
+                                           rows=int(r), inputs=[
+                                               "crlf.csv", "lf.csv",
+                                               "cr.csv"])
                 self.assertRowsEqual(self.rows_of(docs), want)
                 self.assertEqual([d.rows[0][2] for d in docs
                                   if d.source == "lf.csv"][0], ["h1", "h2"])
@@ -280,7 +285,7 @@ class LineNumbers(E2ECase):
         h.write_bytes(self.path("bom.csv"), data)
         p = self.csvpack("-q", "-o", "out", "bom.csv")
         self.assertExit(p, 0)
-        docs = self.check_archives(self.path("out"))
+        docs = self.check_archives(self.path("out"), inputs=["bom.csv"])
         self.assertEqual(docs[0].rows[0][2], ["size", "desc"],
                          "the BOM must not become part of the first name")
         self.assertEqual(self.rows_of(docs),
@@ -335,7 +340,8 @@ class XmlContent(E2ECase):
         f = h.write_csv(self.path("esc.csv"), ["n", "v", "rev"], rows)
         p = self.csvpack("-q", "-o", "out", "-r", "7", "esc.csv")
         self.assertExit(p, 0)
-        docs = self.check_archives(self.path("out"), rows=7)
+        docs = self.check_archives(self.path("out"), rows=7,
+                                   inputs=["esc.csv"])
         got = [vals for _, _, vals in self.rows_of(docs)]
         self.assertEqual(got, rows)
         self.assertEqual(self.rows_of(docs),
@@ -369,7 +375,7 @@ class XmlContent(E2ECase):
                       "1,2,3,4,5,6,7,8\n".encode("utf-8"))
         p = self.csvpack("-q", "-o", "out", "n.csv")
         self.assertExit(p, 0)
-        docs = self.check_archives(self.path("out"))
+        docs = self.check_archives(self.path("out"), inputs=["n.csv"])
         _, vals, tags = docs[0].rows[0]
         self.assertEqual(tags, ["a_b", "_1x", "field3", "dup", "dup_2",
                                 "股票代码", "x_y", "dup_3"])
@@ -380,7 +386,8 @@ class XmlContent(E2ECase):
         p = self.csvpack("-q", "-o", "out", "--no-header", "-d", "\\t",
                          "t.tsv")
         self.assertExit(p, 0)
-        docs = self.check_archives(self.path("out"))
+        docs = self.check_archives(self.path("out"), inputs=["t.tsv"],
+                                   dialect=["--no-header", "-d", "\\t"])
         self.assertEqual([(l, v, t) for l, v, t in docs[0].rows],
                          [(1, ["a", "b,c"], ["field1", "field2"]),
                           (2, ["x\ty", "z"], ["field1", "field2"])])
@@ -390,7 +397,7 @@ class XmlContent(E2ECase):
                       b"a,b\nok,x\x01y\x1fz\n\x0bv,\xef\xbf\xbf\n")
         p = self.csvpack("-q", "-o", "out", "c.csv")
         self.assertExit(p, 0)
-        docs = self.check_archives(self.path("out"))
+        docs = self.check_archives(self.path("out"), inputs=["c.csv"])
         self.assertEqual(self.rows_of(docs),
                          [("c.csv", 2, ["ok", "x\ufffdy\ufffdz"]),
                           ("c.csv", 3, ["\ufffdv", "\ufffd"])])
@@ -553,7 +560,8 @@ class Reproducible(E2ECase):
                 for n in names:
                     self.assertEqual(
                         h.gzip_header_problems(self.path(out, n)), [], n)
-                docs = self.check_archives(self.path(out), batch=2, rows=20)
+                docs = self.check_archives(self.path(out), batch=2, rows=20,
+                                           inputs=["in.csv"])
                 self.assertEqual(len(self.rows_of(docs)), 120)
 
 
@@ -673,7 +681,7 @@ class Stages(E2ECase):
         self.assertEqual(seen, want)
         self.assertEqual(set(modes.values()), {0o600}, modes)
         self.assertNoShm(name)
-        docs = self.check_archives(out, batch=2, rows=10)
+        docs = self.check_archives(out, batch=2, rows=10, inputs=["in.csv"])
         self.assertRowsEqual(self.rows_of(docs),
                              h.expected_rows([("in.csv", f)]))
 
@@ -709,7 +717,8 @@ class Isolation(E2ECase):
             self.assertExit(p, 0)
             self.assertNoShm(name)
             docs = self.check_archives(self.path("out%d" % i), batch=5,
-                                       rows=200, tar_check=False)
+                                       rows=200, tar_check=False,
+                                       inputs=[inputs[i][0]])
             self.assertRowsEqual(self.rows_of(docs),
                                  h.expected_rows([inputs[i]]),
                                  "pipeline %d" % i)
@@ -736,7 +745,8 @@ class Robustness(E2ECase):
                                              p.returncode,
                                              p.stderr.decode()[-600:]))
                 docs = self.check_archives(self.path(out), batch=3,
-                                           rows=int(r), tar_check=False)
+                                           rows=int(r), tar_check=False,
+                                           inputs=["w.csv"])
                 self.assertRowsEqual(self.rows_of(docs),
                                      h.expected_rows([("w.csv", f)]))
 
@@ -774,7 +784,7 @@ class Robustness(E2ECase):
                 self.assertExit(p, 0, what)
                 self.assertIn("removing what a dead run left",
                               p.stderr.decode())
-                docs = self.check_archives(self.path(out))
+                docs = self.check_archives(self.path(out), inputs=["x.csv"])
                 self.assertRowsEqual(self.rows_of(docs),
                                      h.expected_rows([("x.csv", f)]))
 

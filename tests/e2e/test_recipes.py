@@ -8,6 +8,7 @@ and what the recipe says it prints.  Placeholders X / dbg are replaced by a
 pipeline name unique to the run.
 """
 
+import gzip
 import hashlib
 import itertools
 import os
@@ -33,6 +34,19 @@ FIND_XARGS = "find data -name '*.csv' -print0 | xargs -0 csvpack -o out"
 SHA256 = ("csvpack -o out -b 10 -r 500 data/*.csv "
           "| xargs -n1 sha256sum > out.sha256")
 SHA256_CHECK = "sha256sum -c out.sha256"
+
+DELIVER = "csvpack -o out --manifest data/*.csv"
+DELIVER_VERIFY = "csvpack verify out data/*.csv"
+DELIVER_RECEIVE = """\
+bad=0
+for a in out/*.tgz; do
+  d=$(mktemp -d)
+  tar -xzf "$a" -C "$d" && (cd "$d" && sha256sum --quiet -c SHA256SUMS) ||
+    { echo "$a: FAILED"; bad=1; }
+  rm -rf "$d"
+done
+test $bad = 0
+"""
 
 CURL = "curl -sSf file://$PWD/data/big.csv | csvpack -o out -"
 PIPEFAIL = "set -o pipefail"
@@ -66,7 +80,8 @@ sed -n "$i~3p" inputs.txt | xargs -r -d '\\n' csvpack -q --prefix "shard$i" -o "
 """
 SHARD_COLLECT = "mkdir -p target && cp out/shard*/*.tgz target/"
 
-ALL_RECIPES = [FIND_XARGS, SHA256, SHA256_CHECK, CURL, PIPEFAIL, GDB,
+ALL_RECIPES = [FIND_XARGS, SHA256, SHA256_CHECK, DELIVER, DELIVER_VERIFY,
+               DELIVER_RECEIVE, CURL, PIPEFAIL, GDB,
                CRASH_RUN, CRASH_STATUS, CRASH_LS, CRASH_CLEANUP, CRASH_RESUME,
                STREAM, SHARD_PLAN, SHARD_PARALLEL, SHARD_SLURM,
                SHARD_COLLECT]
@@ -214,7 +229,8 @@ class Checksums(RecipeCase):
         p = self.sh(SHA256)
         self.assertSh(p, 0, SHA256)
         out = self.path("out")
-        docs = self.check_archives(out, batch=10, rows=500)
+        docs = self.check_archives(out, batch=10, rows=500,
+                                   inputs=[g for g, _ in given])
         self.assertRowsEqual(self.rows_of(docs), h.expected_rows(given))
         names = h.archive_names(out)
         self.assertEqual(len(names), 2)      # 6 + 1 + 5 = 12 documents
@@ -230,6 +246,91 @@ class Checksums(RecipeCase):
         c = self.sh(SHA256_CHECK)
         self.assertSh(c, 0, SHA256_CHECK)
         self.assertEqual(lines(c), ["out/%s: OK" % n for n in names])
+
+
+class Delivery(RecipeCase):
+
+    def test_proving_a_delivery_complete(self):
+        """The run with --manifest, verify with the inputs, the receiver's
+        loop: all good; then a value changed inside an archive (its gzip
+        and tar still right) and a row changed in an input: verify and
+        the receiver's loop both fail, naming them."""
+        given = [("data/big.csv", h.write_csv(
+            self.path("data", "big.csv"), ["id", "name", "qty"],
+            [["b%d" % i, "nom %d é" % i, str(i * 3)]
+             for i in range(1, 2501)]))]
+        for k in range(1, 121):
+            rel = "data/part-%03d.csv" % k
+            given.append((rel, h.write_csv(self.path(rel), ["k", "v"], [
+                ["p%d-%d" % (k, i), "v %d" % (k * i)] for i in range(20)])))
+        tmp = self.path("tmp")
+        os.makedirs(tmp)
+        p = self.sh(DELIVER)
+        self.assertSh(p, 0, DELIVER)
+        self.assertEqual(lines(p), ["out/000001.tgz", "out/000002.tgz"])
+        out = self.path("out")
+        docs, last = [], []
+        for n in h.archive_names(out):
+            with tarfile.open(os.path.join(out, n), "r:gz") as tf:
+                ms = tf.getmembers()
+                last.append(ms[-1].name)
+                docs += [h.Doc(tf.extractfile(m).read(), m, n)
+                         for m in ms[:-1]]
+        self.assertEqual(last, ["SHA256SUMS"] * 2)
+        self.assertEqual([d.member.name for d in docs],
+                         ["%06d.xml" % i for i in range(1, 124)])
+        self.assertRowsEqual(self.rows_of(docs), h.expected_rows(given))
+
+        v = self.sh(DELIVER_VERIFY)
+        self.assertSh(v, 0, DELIVER_VERIFY)
+        self.assertEqual(text(v.stdout), "")
+        self.assertIn("csvpack: verified 2 archives, 123 documents, 4900 "
+                      "rows of 121 inputs, compared with 121 given: OK\n",
+                      text(v.stderr))
+        r = self.sh(DELIVER_RECEIVE, TMPDIR=tmp)
+        self.assertSh(r, 0, "the receiver's loop")
+        self.assertEqual((text(r.stdout), text(r.stderr)), ("", ""))
+        self.assertEqual(os.listdir(tmp), [], "the loop left directories")
+
+        # Damage: one value of 000107.xml (data/part-104.csv) changed in
+        # place; the archive is otherwise right (gzip -t and tar pass).
+        a2 = os.path.join(out, "000002.tgz")
+        with open(a2, "rb") as f:
+            tar = bytearray(gzip.decompress(f.read()))
+        old = b"<k>p104-7</k>"
+        self.assertEqual(tar.count(old), 1)
+        i = tar.index(old)
+        tar[i:i + len(old)] = b"<k>p104-8</k>"
+        with open(a2, "wb") as f:
+            f.write(gzip.compress(bytes(tar), mtime=0))
+        h.gzip_test([a2])
+        h.gnu_tar_list(a2)
+        # and a value of data/big.csv changed after the run
+        rows = [r_[1] for r_ in h.read_csv_rows(self.path("data", "big.csv"))]
+        rows[1500][2] = "-1"
+        h.write_csv(self.path("data", "big.csv"), ["id", "name", "qty"],
+                    rows)
+
+        v = self.sh(DELIVER_VERIFY)
+        self.assertSh(v, 1, DELIVER_VERIFY + " (damaged)")
+        got = lines(v)
+        self.assertIn("out/000002.tgz 000107.xml: SHA-256 does not match "
+                      "SHA256SUMS", got)
+        self.assertTrue(any(re.match(
+            r"data/big\.csv:1502: row 1501 differs from out/000001\.tgz "
+            r"000002\.xml row 501: field 3 \(qty\)", ln) for ln in got), got)
+        self.assertTrue(any(re.match(
+            r"data/part-104\.csv:9: row 8 differs from out/000002\.tgz "
+            r"000107\.xml row 8: field 1 \(k\)", ln) for ln in got), got)
+        self.assertEqual(len(got), 3, got)
+        self.assertIn("csvpack: verified 2 archives, 123 documents, 4900 "
+                      "rows of 121 inputs, compared with 121 given: 3 "
+                      "problems\n", text(v.stderr))
+        r = self.sh(DELIVER_RECEIVE, TMPDIR=tmp)
+        self.assertSh(r, 1, "the receiver's loop (damaged)")
+        self.assertEqual(lines(r), ["000107.xml: FAILED", "out/000002.tgz: "
+                                    "FAILED"])
+        self.assertEqual(os.listdir(tmp), [], "the loop left directories")
 
 
 class Download(RecipeCase):
