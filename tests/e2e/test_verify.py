@@ -420,6 +420,68 @@ class ArchiveDamage(VerifyCase):
         self.problems(self.verify("out"),
                       r"^out/000002\.tgz\b.*000099\.xml.*journal")
 
+    def test_members_out_of_order(self):
+        """000004.xml and 000005.xml swapped (a well-made tar): the
+        archive holds every document the journal lists, in another order;
+        the problem is the order, and nothing is said to be missing."""
+        out = self.pack()
+        a2 = os.path.join(out, "000002.tgz")
+        with tarfile.open(a2, "r:gz") as tf:
+            ms = [(m.name, m, tf.extractfile(m).read())
+                  for m in tf.getmembers()]
+        self.write(a2, gzip.compress(self.rebuild([ms[1], ms[0], ms[2]]),
+                                     mtime=0))
+        with tarfile.open(a2, "r:gz") as tf:
+            self.assertEqual(tf.getnames(), ["000005.xml", "000004.xml",
+                                             "000006.xml"])
+        lines = self.problems(self.verify("out"),
+                              r"^out/000002\.tgz\b.*00000[45]\.xml")
+        wrong = [ln for ln in lines if "does not hold" in ln or
+                 "not in the journal" in ln or "in no archive" in ln]
+        self.assertEqual(wrong, [], "verify says an archive lacks "
+                         "documents it holds, or rows it holds are in none; "
+                         "all:\n" + "\n".join(lines))
+
+    def rename_element(self, archive, member, start, new_start, end,
+                       new_end):
+        """Changes the start tag `start` and the first end tag `end`
+        after it (same sizes) in member's data, in place (see
+        change_value)."""
+        tar = self.tar_of(archive)
+        off, size = member_data(tar, member)
+        doc = bytes(tar[off:off + size])
+        self.assertEqual(doc.count(start), 1, start)
+        i = doc.index(start)
+        j = doc.index(end, i)
+        tar[off + i:off + i + len(start)] = new_start
+        tar[off + j:off + j + len(end)] = new_end
+        self.put_tar(archive, tar)
+
+    def test_element_names(self):
+        """An element renamed (the same size; gzip, tar and XML right):
+        the root and row elements are csvpack's ("table", "row"), the
+        field elements are named from the input's header."""
+        out = self.pack()
+        a1 = os.path.join(out, "000001.tgz")
+        whole = self.read(a1)
+        for what, tags in (
+                ("root", (b"<table ", b"<tablX ", b"</table>", b"</tablX>")),
+                ("row", (b'<row line="8">', b'<rox line="8">', b"</row>",
+                         b"</rox>"))):
+            with self.subTest(element=what):
+                self.write(a1, whole)
+                self.rename_element(a1, "000002.xml", *tags)
+                h.gzip_test([a1])
+                self.problems(self.verify("out"),
+                              r"^out/000001\.tgz 000002\.xml: ")
+        with self.subTest(element="field"):
+            self.write(a1, whole)
+            self.change_value(a1, "000002.xml", b"<id>r07</id>",
+                              b"<ix>r07</ix>")
+            lines = self.problems(self.verify("out", *INPUTS))
+            self.assertTrue(any("000002.xml" in ln and "ix" in ln
+                                for ln in lines), lines)
+
     def test_document_not_well_formed(self):
         """A '<' of a document changed: gzip and tar are right, the XML is
         not."""
