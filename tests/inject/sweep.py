@@ -25,6 +25,10 @@ Stages (STAGE in --only):
                                 (iconv, iconv_open only)
   converter-stdout              `csvpack-converter --stdout IN`
   packer-dir                    `csvpack-packer --dir SRC -o DIR -b 3`
+  verify                        `csvpack-admin verify DIR IN...` on a copy
+                                of a good delivery (made once, by a clean
+                                `csvpack -o DIR -b 3 -r 50 --manifest IN...`),
+                                the inputs given: every row compared
 
 After each point: no hang (timeout: the process group is killed); exit 1
 with a message naming the operation or a file, or exit 0 where the failure
@@ -34,11 +38,20 @@ non-blocking descriptor), or exit 0 with the output exactly right
 left; every DIR/NNNNNN.tgz complete (gzip -t, tarfile, XML); no row lost
 (archived or staged rows are a prefix of the input); then a --resume run
 (packer-dir: the same command again) without injection exits 0 and every
-row stands in exactly one archive, field by field, in order.
+row stands in exactly one archive, field by field, in order.  verify
+instead: nothing on stdout (a problem line caused by the failure of one
+of verify's own calls is a false report of damage), exit 1 with a message
+or exit 0 with the clean run's summary ("...: OK"; a write to stderr that
+failed may cut it), never 65; DIR (every entry's type, mode, size, mtime)
+and the inputs unchanged; no process of it left (it makes nothing in
+/dev/shm and names no pipeline, so other people's pipelines are never
+looked at).
 
-Classes: ok-failed ok-survived not-reached BAD-hang BAD-crash BAD-status
-BAD-silent BAD-shm-left BAD-proc-left BAD-archive BAD-lost BAD-dup
-BAD-resume.  stdout: one line per BAD point, `STAGE FUNC NTH ERRNO CLASS
+Classes: ok-failed ok-survived not-reached BAD-hang BAD-crash (a signal,
+or a sanitizer's report) BAD-status BAD-silent BAD-shm-left BAD-proc-left
+BAD-archive BAD-lost BAD-dup BAD-resume BAD-wrote (verify changed DIR or
+an input) BAD-false-problem (verify printed a problem for a good
+delivery).  stdout: one line per BAD point, `STAGE FUNC NTH ERRNO CLASS
 DETAIL`, then a summary table.  Exit status 1 if any point is BAD, 2 when
 the setup (baseline runs) fails.
 """
@@ -52,6 +65,7 @@ import random
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tarfile
@@ -151,7 +165,8 @@ EXTRA_OK = {("iconv", "EILSEQ"): {65}}
 STRERROR = {n: os.strerror(getattr(__import__("errno"), n.rstrip("+")))
             for n in {m for ms in MODES.values() for m in ms} if n != "short"}
 
-SEVERITY = ["BAD-hang", "BAD-crash", "BAD-lost", "BAD-dup", "BAD-archive",
+SEVERITY = ["BAD-hang", "BAD-crash", "BAD-wrote", "BAD-false-problem",
+            "BAD-lost", "BAD-dup", "BAD-archive",
             "BAD-resume", "BAD-shm-left", "BAD-proc-left", "BAD-status",
             "BAD-silent"]
 CLASSES = ["ok-failed", "ok-survived", "not-reached"] + SEVERITY
@@ -567,6 +582,10 @@ class Ctx:
         self.stdout_ref = None
         self.docs = None        # packer-dir: {name: bytes}
         self.archives_ref = {}  # stage key -> [archive bytes]
+        self.verify_src = None      # verify: the delivery, made once
+        self.verify_listing = None  # ... its tree_listing
+        self.inputs_listing = None  # ... and files_listing(inputs)
+        self.verify_summary = None  # the clean verify's last stderr line
 
     def new_dir(self, tag):
         with self.lock:
@@ -577,13 +596,15 @@ class Ctx:
         return d, "inj-%d-%d" % (os.getpid(), n)
 
 
-def pipeline_cmd(ctx, d, name, enc=False, resume=False):
+def pipeline_cmd(ctx, d, name, enc=False, resume=False, manifest=False):
     cmd = [os.path.join(BIN, "csvpack"), "-q", "-o", os.path.join(d, "out"),
            "-b", str(BATCH), "-r", str(ROWS), "--name", name]
     if enc:
         cmd += ["--encoding", "ISO-8859-1"]
     if resume:
         cmd.append("--resume")
+    if manifest:
+        cmd.append("--manifest")
     return cmd + (ctx.inputs_l1 if enc else ctx.inputs)
 
 
@@ -598,6 +619,12 @@ def dir_cmd(ctx, d, name):
             "-b", str(BATCH)]
 
 
+def verify_cmd(ctx, d, name):
+    """With the inputs, as the run named them: every row is compared."""
+    return [os.path.join(BIN, "csvpack-admin"), "verify",
+            os.path.join(d, "out")] + ctx.inputs
+
+
 # stage key -> (program the shim matches, kind)
 STAGES = {
     "producer": ("csvpack-producer", "pipeline"),
@@ -607,6 +634,7 @@ STAGES = {
     "producer-enc": ("csvpack-producer", "enc"),
     "converter-stdout": ("csvpack-converter", "stdout"),
     "packer-dir": ("csvpack-packer", "dir"),
+    "verify": ("csvpack-admin", "verify"),
 }
 ENC_FUNCS = {"iconv", "iconv_open"}
 
@@ -619,6 +647,11 @@ def command(ctx, stage, d, name):
         for n, data in ctx.docs.items():
             with open(os.path.join(d, "src", n), "wb") as f:
                 f.write(data)
+    elif STAGES[stage][1] == "verify":
+        # A copy of the delivery, mtimes kept: a point that writes to it
+        # cannot upset the others.
+        shutil.copytree(verify_source(ctx), os.path.join(d, "out"),
+                        symlinks=True)
     return command_preview(ctx, stage, d, name)
 
 
@@ -660,6 +693,8 @@ def command_preview(ctx, stage, d, name):
         return pipeline_cmd(ctx, d, name, enc=True)
     if kind == "stdout":
         return stdout_cmd(ctx, d, name)
+    if kind == "verify":
+        return verify_cmd(ctx, d, name)
     return dir_cmd(ctx, d, name)
 
 
@@ -701,6 +736,18 @@ def baseline(ctx, stage):
                     f.write(data)
     elif kind == "stdout":
         ctx.stdout_ref = open(os.path.join(d, "stdout"), "rb").read()
+    elif kind == "verify":
+        out = open(os.path.join(d, "stdout"), "rb").read()
+        last = (err.strip().splitlines() or [""])[-1]
+        if out or not last.endswith(": OK"):
+            raise Bad("baseline %s: the clean delivery not verified OK "
+                      "(stdout %r, stderr %r)" % (stage, out[:200], err))
+        changed = listing_diff(ctx.verify_listing,
+                               tree_listing(os.path.join(d, "out")))
+        if changed:
+            raise Bad("baseline %s: verify wrote to DIR: %s"
+                      % (stage, "; ".join(changed[:3])))
+        ctx.verify_summary = last
     counts = {}
     try:
         with open(os.path.join(d, "counts")) as f:
@@ -720,6 +767,90 @@ def archive_bytes(outdir):
         with open(os.path.join(outdir, a), "rb") as f:
             out.append(f.read())
     return out
+
+
+def verify_source(ctx):
+    """The delivery the verify points check, made once by a clean run
+    with --manifest: ctx.work/verify-src/out."""
+    with ctx.lock:
+        if ctx.verify_src:
+            return ctx.verify_src
+        d = os.path.join(ctx.work, "verify-src")
+        os.makedirs(d)
+        name = "inj-%d-verify" % os.getpid()
+        cmd = pipeline_cmd(ctx, d, name, manifest=True)
+        rc, hung, left = run_cmd(cmd, ctx.base_env, d,
+                                 os.path.join(d, "stdout"),
+                                 os.path.join(d, "stderr"), ctx.timeout)
+        remove_shm(name)
+        err = open(os.path.join(d, "stderr"), errors="replace").read()
+        if hung or rc != 0:
+            raise Bad("baseline verify: the run making DIR: rc=%s hung=%s: "
+                      "%s" % (rc, hung, err))
+        outdir = os.path.join(d, "out")
+        archived, staged, problems = scan_pipeline_dir(outdir)
+        got = [(s, l, f) for _, _, s, l, f in archived]
+        if problems or got != ctx.expected or staged:
+            raise Bad("baseline verify: DIR not exact (%s)" % problems)
+        for a in archives_of(outdir):
+            if "SHA256SUMS" not in [m for m, _ in
+                                    read_archive(os.path.join(outdir, a))]:
+                raise Bad("baseline verify: %s without SHA256SUMS "
+                          "(--manifest)" % a)
+        ctx.verify_listing = tree_listing(outdir)
+        ctx.inputs_listing = files_listing(ctx.inputs)
+        ctx.verify_src = outdir
+        return outdir
+
+
+def stat_key(st):
+    return (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode),
+            st.st_size if not stat.S_ISDIR(st.st_mode) else 0,
+            st.st_mtime_ns)
+
+
+def tree_listing(top):
+    """{relative path: (type, mode, size, mtime)} of top and all under it,
+    symlinks not followed."""
+    out = {}
+    try:
+        out["."] = stat_key(os.lstat(top))
+    except OSError:
+        return out
+    for dirpath, dirs, files in os.walk(top):
+        for n in dirs + files:
+            p = os.path.join(dirpath, n)
+            try:
+                out[os.path.relpath(p, top)] = stat_key(os.lstat(p))
+            except OSError:
+                pass
+    return out
+
+
+def files_listing(paths):
+    out = {}
+    for p in paths:
+        try:
+            out[p] = stat_key(os.lstat(p))
+        except OSError:
+            pass
+    return out
+
+
+def listing_diff(before, after):
+    """What changed, one text an entry."""
+    said = []
+    for k in sorted(set(before) | set(after)):
+        if k not in after:
+            said.append("%s removed" % k)
+        elif k not in before:
+            said.append("%s created" % k)
+        elif before[k] != after[k]:
+            b, a = before[k], after[k]
+            what = [w for w, i in (("type", 0), ("mode", 1), ("size", 2),
+                                   ("mtime", 3)) if b[i] != a[i]]
+            said.append("%s: %s changed" % (k, ",".join(what)))
+    return said
 
 
 # ------------------------------------------------------------------ points
@@ -783,6 +914,8 @@ def run_point(ctx, pt):
         if STAGES[pt.stage][1] == "dir":
             prep += " src && mkdir src && cp %s/*.xml src/" % shell_quote(
                 os.path.join(ctx.work, "docs"))
+        elif STAGES[pt.stage][1] == "verify":
+            prep += " && cp -a %s out" % shell_quote(ctx.verify_src)
         with open(os.path.join(d, "repro.sh"), "w") as f:
             f.write("#!/bin/sh\n# %s\ncd %s && %s && %s\n"
                     % (pt.line(), shell_quote(d), prep, pt.repro))
@@ -818,10 +951,11 @@ def classify(ctx, pt, d, name):
             where += " in " + (lib[0] + " < " if lib else "") + symbolize(bt)
     if hung:
         note("BAD-hang", "no exit in %gs%s" % (ctx.timeout, where))
-        subprocess.run([os.path.join(BIN, "csvpack"), "--cleanup", name],
-                       env=ctx.base_env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=30)
-        remove_shm(name)
+        if kind != "verify":  # verify has no pipeline of its own
+            subprocess.run([os.path.join(BIN, "csvpack"), "--cleanup", name],
+                           env=ctx.base_env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
+            remove_shm(name)
         return finish(pt, bad, None, ctx.work)
     for c in crashes:
         note("BAD-crash", "%s died of signal %s in %s" % (
@@ -830,6 +964,10 @@ def classify(ctx, pt, d, name):
         note("BAD-crash", "signal %d" % -rc)
     elif rc > 128 and not crashes:
         note("BAD-crash", "exit %d" % rc)
+    san = re.search(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer.*|"
+                    r"runtime error: .*", err)
+    if san:
+        note("BAD-crash", san.group(0)[:160])
     if not inj and not bad:
         pt.cls = "not-reached"
         pt.detail = "rc=%d" % rc
@@ -843,7 +981,8 @@ def classify(ctx, pt, d, name):
     retry = mode in ("short", "EINTR") or (mode == "EAGAIN" and nb)
     ok_codes = {1} | EXTRA_OK.get((func, mode.rstrip("+")), set())
 
-    # IPC and processes
+    # IPC and processes (verify names no pipeline: only its own process
+    # group is looked at, never /dev/shm, which other pipelines use)
     if kind in ("pipeline", "enc"):
         shm = shm_of(name)
         if shm:
@@ -863,6 +1002,8 @@ def classify(ctx, pt, d, name):
         if rc == 0 and out != ctx.stdout_ref:
             note("BAD-lost", "exit 0 but the document differs from a clean "
                  "run's (%d bytes, want %d)" % (len(out), len(ctx.stdout_ref)))
+    elif kind == "verify":
+        check_verify(ctx, pt, d, rc, out, err, inj, note)
     else:
         check_dir(ctx, pt, d, name, rc, out, note)
 
@@ -973,6 +1114,29 @@ def check_pipeline(ctx, pt, d, name, rc, out, kind, note):
             note(cls, "after resume: " + t)
     for lft in leftovers(outdir):
         note("BAD-resume", "after resume: " + lft)
+
+
+def check_verify(ctx, pt, d, rc, out, err, inj, note):
+    """verify of a good delivery: a failure of verify itself is never a
+    problem line; exit 0 only with the clean run's summary; DIR and the
+    inputs untouched."""
+    if out:
+        lines = out.decode(errors="replace").splitlines()
+        note("BAD-false-problem", "exit %d, %d line%s on stdout: %s" % (
+            rc, len(lines), "" if len(lines) == 1 else "s",
+            (lines[0] if lines else "")[:200]))
+    if rc == 0:
+        last = (err.strip().splitlines() or [""])[-1]
+        # A failed write to stderr cuts the summary, and cannot be said.
+        on_stderr = bool(inj) and inj[0].get("fd") == "2"
+        if last != ctx.verify_summary and not on_stderr:
+            note("BAD-status", "exit 0 but the summary is not the clean "
+                 "run's: %r" % last[:200])
+    changed = listing_diff(ctx.verify_listing,
+                           tree_listing(os.path.join(d, "out")))
+    changed += listing_diff(ctx.inputs_listing, files_listing(ctx.inputs))
+    if changed:
+        note("BAD-wrote", "; ".join(changed[:4]))
 
 
 def check_dir(ctx, pt, d, name, rc, out, note):
@@ -1090,7 +1254,7 @@ def main(argv):
     args = ap.parse_args(argv)
 
     for prog in ("csvpack", "csvpack-producer", "csvpack-converter",
-                 "csvpack-packer"):
+                 "csvpack-packer", "csvpack-admin"):
         if not os.access(os.path.join(SRC_BIN, prog), os.X_OK):
             sys.exit("sweep: %s/%s missing (make)" % (SRC_BIN, prog))
     if not os.path.exists(SHIM):
