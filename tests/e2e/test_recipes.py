@@ -523,7 +523,7 @@ class Crash(RecipeCase):
         self.assertRegex(text(r.stderr), r"--resume: skipped \d+ rows")
         self.assertEqual(lines(r), ["out/" + n for n in
                                     self.archives_in(out) if n not in before])
-        docs = self.check_archives(out, rows=1000)
+        docs = self.check_archives(out, rows=1000, inputs=["data.csv"])
         self.assertRowsEqual(self.rows_of(docs),
                              h.expected_rows([("data.csv", fifo)]),
                              "after crash + resume, every row exactly once")
