@@ -26,9 +26,9 @@ verifier_init(struct verifier *v, int dirfd, const char *dir)
 	buf_init(&v->where, 0);
 	buf_init(&v->clean, 0);
 	buf_init(&v->manifest, 0);
-	v->ar = archive_reader_new();
+	v->ap = prefetch_new();
 	v->dp = doc_parser_new();
-	if (!v->ar || !v->dp)
+	if (!v->ap || !v->dp)
 		return fail_nomem("verify");
 	return 0;
 }
@@ -36,7 +36,7 @@ verifier_init(struct verifier *v, int dirfd, const char *dir)
 void
 verifier_free(struct verifier *v)
 {
-	archive_reader_free(v->ar);
+	prefetch_free(v->ap);
 	doc_parser_free(v->dp);
 	ranges_free(&v->ranges);
 	if (v->comparing)
@@ -151,20 +151,15 @@ static int
 read_member(struct verifier *v, const struct archive_member *am, int is_doc,
     int *parsed)
 {
-	unsigned char d[SHA256_DIGEST];
-	struct sha256 h;
 	const void *data;
 	ssize_t n;
 	int parsing = is_doc;
 
-	sha256_init(&h);
-	while ((n = archive_read(v->ar, &data)) > 0) {
-		sha256_update(&h, data, (size_t)n);
+	while ((n = prefetch_read(v->ap, &data)) > 0)
 		if (feed(v, &parsing, data, (size_t)n) < 0)
 			return -1;
-	}
 	if (n < 0)
-		return archive_failed_sys(v->ar) ? -1 : 0;
+		return prefetch_failed_sys(v->ap) ? -1 : 0;
 	if (parsing && doc_parser_end(v->dp) < 0) {
 		parsing = 0;
 		if (doc_parser_failed_sys(v->dp) || doc_parser_stopped(v->dp))
@@ -173,8 +168,7 @@ read_member(struct verifier *v, const struct archive_member *am, int is_doc,
 			return -1;
 	}
 	*parsed = parsing;
-	sha256_final(&h, d);
-	return add_digest(v, am->name, d) < 0 ? -1 : 1;
+	return add_digest(v, am->name, prefetch_digest(v->ap)) < 0 ? -1 : 1;
 }
 
 static int
@@ -216,11 +210,11 @@ read_manifest(struct verifier *v, const struct archive_member *am,
 		return problem("%s/%s: SHA256SUMS is %" PRIu64 " bytes, more "
 		    "than a manifest of csvpack's", v->dir, v->archive,
 		    am->size) < 0 ? -1 : 1;
-	while ((n = archive_read(v->ar, &data)) > 0)
+	while ((n = prefetch_read(v->ap, &data)) > 0)
 		if (buf_append(&v->manifest, data, (size_t)n) < 0)
 			return fail_nomem("verify");
 	if (n < 0)
-		return archive_failed_sys(v->ar) ? -1 : 0;
+		return prefetch_failed_sys(v->ap) ? -1 : 0;
 	return 1;
 }
 
@@ -259,13 +253,13 @@ read_members(struct verifier *v, const struct journal_group *g)
 	int rc, manifest = 0, one = 1;
 
 	v->ndigests = 0;
-	while (one > 0 && (rc = archive_next(v->ar, &am)) > 0)
+	while (one > 0 && (rc = prefetch_next(v->ap, &am)) > 0)
 		one = read_one(v, &am, g, &next, &manifest);
-	if (one < 0 || (rc < 0 && archive_failed_sys(v->ar)))
+	if (one < 0 || (rc < 0 && prefetch_failed_sys(v->ap)))
 		return -1;
 	if (one == 0 || rc < 0)
 		return problem("%s/%s: %s", v->dir, v->archive,
-		    archive_problem(v->ar));
+		    prefetch_problem(v->ap));
 	for (; g && next < g->n; next++)
 		if (problem("%s/%s: the journal's group (line %" PRIu64 ") lists "
 		    "%06" PRIu64 ".xml, the archive does not hold it", v->dir,
@@ -299,12 +293,13 @@ verify_archive(struct verifier *v, const char *name,
 	} else if (!S_ISREG(st.st_mode)) {
 		rc = problem("%s/%s: not a regular file", v->dir, name);
 	} else if (set_where(v, NULL) < 0 ||
-	    archive_open(v->ar, fd, where(v)) < 0) {
+	    prefetch_open(v->ap, fd, where(v)) < 0) {
 		rc = -1;
 	} else {
 		v->archives++;
 		rc = read_members(v, g);
 	}
+	prefetch_close(v->ap);
 	sys_close(fd);
 	return rc;
 }

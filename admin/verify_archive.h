@@ -3,8 +3,9 @@
  * journal group: the heart of `csvpack verify`.
  *
  * The archive is read once, streaming (archive_read.h: gzip and ustar,
- * every check the format allows); each member's bytes go, as they come,
- * to SHA-256 and, for a document, to the SAX parser (doc_parse.h) whose
+ * every check the format allows), on a second core that also hashes each
+ * member (archive_prefetch.h); a document's bytes go, as they come, to
+ * the SAX parser (doc_parse.h) whose
  * row callbacks check the document against the journal's line for it -
  * its sid and source, its row count, its rows' lines in order and within
  * the lines the journal recorded - and hand each row to row_compare.h
@@ -22,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "archive_read.h"
+#include "archive_prefetch.h"
 #include "buf.h"
 #include "doc_parse.h"
 #include "journal.h"
@@ -47,7 +48,7 @@ struct doc_state {
 struct verifier {
 	int dirfd;
 	const char *dir;
-	struct archive_reader *ar;
+	struct archive_prefetch *ap;
 	struct doc_parser *dp;
 	struct row_ranges ranges;
 	struct row_compare cmp;
