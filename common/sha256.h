@@ -7,6 +7,10 @@
  * number, to a multiple of 512 bits) and yields the 32-byte digest; the
  * result does not depend on how the message was cut.  No allocation, no
  * failure: a context is plain data, on the stack.
+ *
+ * On x86-64 CPUs with the SHA extensions the blocks are compressed with
+ * those instructions, chosen at start-up; elsewhere, and when a test asks,
+ * by portable C.  Both give the same digests.
  */
 #ifndef CSVPACK_SHA256_H
 #define CSVPACK_SHA256_H
@@ -31,5 +35,15 @@ void sha256_final(struct sha256 *c, unsigned char out[SHA256_DIGEST]);
 /* digest as 64 lowercase hex digits and a NUL. */
 void sha256_hex(const unsigned char digest[SHA256_DIGEST],
     char out[SHA256_HEX]);
+
+/*
+ * For the unit tests, so both paths can be checked on one machine: on
+ * != 0 makes every context use the portable C from then on, 0 lets the
+ * SHA extensions back in where the CPU has them.  Not for use while other
+ * threads hash.  sha256_impl() names the path now in use, "sha-ni" or
+ * "portable".
+ */
+void sha256_force_portable(int on);
+const char *sha256_impl(void);
 
 #endif

@@ -9,8 +9,17 @@
  * (0 to 300 bytes, some several blocks long) must agree with each other
  * and with the digest Python's hashlib gives for the same bytes.  A
  * context reinitialised after final() gives the same digest again.
+ *
+ * All of that runs twice, once per compression path: the TCase "portable"
+ * with sha256_force_portable(1), "sha-ni" without, added only when the
+ * CPU has the SHA extensions (the test which_paths says so in the output
+ * when it has not).  Then 1 MiB of pseudo-random bytes is hashed on each
+ * path, cut into different random-sized pieces (odd sizes, so the vector
+ * loads meet every alignment, and some pieces of many blocks): the two
+ * digests and a one-shot one must agree.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,17 +173,118 @@ START_TEST(reinit_after_final)
 }
 END_TEST
 
-Suite *
-sha256_suite(void)
+static int
+have_shani(void)
 {
-	Suite *s = suite_create("sha256");
-	TCase *tc = tcase_create("core");
+	sha256_force_portable(0);
+	return strcmp(sha256_impl(), "sha-ni") == 0;
+}
 
+/* A test of one path must not quietly run on the other. */
+static void
+use_portable(void)
+{
+	sha256_force_portable(1);
+	ck_assert_str_eq(sha256_impl(), "portable");
+}
+
+static void
+use_shani(void)
+{
+	sha256_force_portable(0);
+	ck_assert_str_eq(sha256_impl(), "sha-ni");
+}
+
+static void
+use_default(void)
+{
+	sha256_force_portable(0);
+}
+
+START_TEST(which_paths)
+{
+	if (!have_shani()) {
+		printf("sha256: this CPU has no SHA extensions; "
+		    "only the portable path was tested\n");
+		fflush(stdout);
+	}
+	sha256_force_portable(1);
+	ck_assert_str_eq(sha256_impl(), "portable");
+	sha256_force_portable(0);
+}
+END_TEST
+
+#define AGREE_LEN (1024 * 1024)
+
+/* p[0..AGREE_LEN) in pieces of random sizes drawn from *s. */
+static void
+hex_in_pieces(const unsigned char *p, uint64_t *s, char out[SHA256_HEX])
+{
+	unsigned char d[SHA256_DIGEST];
+	struct sha256 c;
+	size_t i, n;
+
+	sha256_init(&c);
+	for (i = 0; i < AGREE_LEN; i += n) {
+		if (xorshift(s) % 8 == 0)
+			n = xorshift(s) % 100000; /* hundreds of blocks */
+		else
+			n = xorshift(s) % 200;
+		if (n > AGREE_LEN - i)
+			n = AGREE_LEN - i;
+		sha256_update(&c, p + i, n);
+	}
+	sha256_final(&c, d);
+	sha256_hex(d, out);
+}
+
+START_TEST(paths_agree)
+{
+	char once[SHA256_HEX], portable[SHA256_HEX], shani[SHA256_HEX];
+	uint64_t s = (uint64_t)_i * 104729 + 17;
+	unsigned char *p = malloc(AGREE_LEN);
+	size_t i;
+
+	ck_assert_ptr_nonnull(p);
+	for (i = 0; i < AGREE_LEN; i++)
+		p[i] = (unsigned char)xorshift(&s);
+	sha256_force_portable(1);
+	hex_of(p, AGREE_LEN, once);
+	hex_in_pieces(p, &s, portable);
+	sha256_force_portable(0);
+	hex_in_pieces(p, &s, shani);
+	ck_assert_str_eq(portable, once);
+	ck_assert_str_eq(shani, once);
+	free(p);
+}
+END_TEST
+
+/* The tests of the FIPS examples and of cutting, on one path. */
+static TCase *
+path_tcase(const char *name, void (*setup)(void))
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, use_default);
 	tcase_add_test(tc, nist_vectors);
 	tcase_add_test(tc, million_a);
 	tcase_add_test(tc, padding_edges);
 	tcase_add_loop_test(tc, pieces_match_one_shot, 0, 4);
 	tcase_add_test(tc, reinit_after_final);
+	return tc;
+}
+
+Suite *
+sha256_suite(void)
+{
+	Suite *s = suite_create("sha256");
+	TCase *tc = tcase_create("both");
+
+	suite_add_tcase(s, path_tcase("portable", use_portable));
+	if (have_shani())
+		suite_add_tcase(s, path_tcase("sha-ni", use_shani));
+	tcase_add_test(tc, which_paths);
+	tcase_add_loop_test(tc, paths_agree, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
