@@ -20,6 +20,7 @@ compare_init(struct row_compare *c, const struct options *o, char **names,
 
 	memset(c, 0, sizeof(*c));
 	c->o = o;
+	xml_names_init(&c->names);
 	buf_init(&c->clean, 0);
 	buf_init(&c->shown[0], 0);
 	buf_init(&c->shown[1], 0);
@@ -147,6 +148,7 @@ compare_doc_begin(struct row_compare *c, const struct doc_meta *m,
 	if (ci->failed)
 		return 0;
 	c->where = where;
+	c->names_said = 0;
 	c->first_row = m->first_row;
 	c->last_row = m->last_row;
 	c->cur = ci;
@@ -224,6 +226,32 @@ compare_fields(struct row_compare *c, const struct doc_row *r,
 	    ndiff > 1 ? " (and more fields)" : "");
 }
 
+/* The fields' element names, as the converter makes them of the header
+ * (and fieldN for the columns a --ragged row adds). */
+static int
+check_names(struct row_compare *c, const struct doc_row *r, uint32_t n,
+    uint64_t line)
+{
+	struct compared_input *ci = c->cur;
+	uint32_t i;
+
+	if (c->names_said)
+		return 0;
+	if (xml_names_build(&c->names, ci->in.header, ci->in.ncols,
+	    n > ci->in.ncols ? n : ci->in.ncols) < 0)
+		return fail_nomem("verify");
+	for (i = 0; i < n; i++)
+		if (strcmp(r->field_name[i], c->names.name[i]) != 0) {
+			c->names_said = 1;
+			return problem("%s:%" PRIu64 ": row %" PRIu64 ", field %"
+			    PRIu32 " is <%s> in %s row %" PRIu64 ", the header "
+			    "makes it <%s>", ci->name, line, ci->next_row - 1,
+			    i + 1, r->field_name[i], c->where, r->index,
+			    c->names.name[i]);
+		}
+	return 0;
+}
+
 int
 compare_row(struct row_compare *c, const struct doc_row *r)
 {
@@ -250,6 +278,8 @@ compare_row(struct row_compare *c, const struct doc_row *r)
 		    " field%s, %s row %" PRIu64 " has %zu", ci->name, line,
 		    ci->next_row - 1, n, n == 1 ? "" : "s", c->where,
 		    r->index, r->nfields);
+	if (check_names(c, r, n, line) < 0)
+		return -1;
 	return compare_fields(c, r, f, line);
 }
 
@@ -306,6 +336,7 @@ compare_free(struct row_compare *c)
 		if (c->in[i].open)
 			input_close(&c->in[i].in);
 	free(c->in);
+	xml_names_free(&c->names);
 	buf_free(&c->clean);
 	buf_free(&c->shown[0]);
 	buf_free(&c->shown[1]);

@@ -4,6 +4,7 @@
 #include "row_ranges.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +135,41 @@ ranges_add(struct row_ranges *rs, const char *source, uint64_t first,
 			return 0;
 		first = held_to + 1;
 	}
+}
+
+int
+ranges_flush_lost(struct row_ranges *rs)
+{
+	struct input_rows *in = rs->lost_in;
+
+	rs->lost_in = NULL;
+	if (!in)
+		return 0;
+	return problem("%s: rows %" PRIu64 "-%" PRIu64 " are in no archive "
+	    "(%s)", in->source, rs->lost_first, rs->lost_last, rs->lost_why);
+}
+
+int
+ranges_lost(struct row_ranges *rs, const char *source, uint64_t first,
+    uint64_t last, const char *why)
+{
+	struct input_rows *in = input_of(rs, source);
+
+	if (!in)
+		return -1;
+	if (rs->lost_in == in && rs->lost_last + 1 == first &&
+	    strcmp(rs->lost_why, why) == 0) {
+		rs->lost_last = last;
+	} else {
+		if (ranges_flush_lost(rs) < 0)
+			return -1;
+		rs->lost_in = in;
+		rs->lost_first = first;
+		rs->lost_last = last;
+		snprintf(rs->lost_why, sizeof(rs->lost_why), "%s", why);
+	}
+	/* Known: the gaps must not say these rows again. */
+	return insert_at(in, first_ending_after(in, first), first, last);
 }
 
 int

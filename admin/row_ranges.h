@@ -30,6 +30,10 @@ struct row_ranges {
 	struct input_rows *in;
 	size_t n, cap;
 	size_t last;         /* the input added to last: the next is likely it */
+	/* Lost rows not yet said, so that a run of them is one line. */
+	struct input_rows *lost_in;
+	uint64_t lost_first, lost_last;
+	char lost_why[600];
 };
 
 /* Adds rows first..last of source, held by `where` ("DIR/A.tgz M.xml").
@@ -39,6 +43,12 @@ int ranges_add(struct row_ranges *rs, const char *source, uint64_t first,
 /* An input the journal names, whether or not any of its rows is found. */
 int ranges_note(struct row_ranges *rs, const char *source);
 struct input_rows *ranges_find(struct row_ranges *rs, const char *source);
+/* Rows first..last of source are in no archive, for why: said as one
+ * problem with the rows next to them (ranges_flush_lost says the last
+ * run), and counted as known so that the gaps do not say them again. */
+int ranges_lost(struct row_ranges *rs, const char *source, uint64_t first,
+    uint64_t last, const char *why);
+int ranges_flush_lost(struct row_ranges *rs);
 /* Problems for the gaps of every input not marked gaps_elsewhere. */
 int ranges_report_gaps(const struct row_ranges *rs);
 uint64_t ranges_rows(const struct input_rows *in);

@@ -38,6 +38,7 @@ check_group(const struct journal_group *g, void *arg)
 {
 	struct pass2 *p = arg;
 	struct archive_entry *e = index_find(p->ix, g->archive);
+	char why[600];
 	size_t i;
 
 	p->groups++;
@@ -48,11 +49,17 @@ check_group(const struct journal_group *g, void *arg)
 		if (g->docs[i].first_row &&
 		    ranges_note(&p->v->ranges, g->docs[i].source) < 0)
 			return -1;
-	if (!e->on_disk)
-		return problem("%s/%s: missing: the journal lists it (line %"
-		    PRIu64 ", %zu document%s)", p->v->dir, g->archive, g->line,
-		    g->n, g->n == 1 ? "" : "s");
-	return verify_archive(p->v, g->archive, g);
+	if (e->on_disk)
+		return verify_archive(p->v, g->archive, g);
+	if (problem("%s/%s: missing: the journal lists it (line %" PRIu64
+	    ", %zu document%s)", p->v->dir, g->archive, g->line, g->n,
+	    g->n == 1 ? "" : "s") < 0)
+		return -1;
+	snprintf(why, sizeof(why), "%s/%s is missing", p->v->dir, g->archive);
+	for (i = 0; i < g->n; i++)
+		if (verify_rows_lost(p->v, &g->docs[i], why) < 0)
+			return -1;
+	return ranges_flush_lost(&p->v->ranges);
 }
 
 static int

@@ -26,6 +26,7 @@ verifier_init(struct verifier *v, int dirfd, const char *dir)
 	buf_init(&v->where, 0);
 	buf_init(&v->clean, 0);
 	buf_init(&v->manifest, 0);
+	buf_init(&v->doc.names, 0);
 	v->ap = prefetch_new();
 	v->dp = doc_parser_new();
 	if (!v->ap || !v->dp)
@@ -44,7 +45,9 @@ verifier_free(struct verifier *v)
 	buf_free(&v->where);
 	buf_free(&v->clean);
 	buf_free(&v->manifest);
+	buf_free(&v->doc.names);
 	free(v->digests);
+	free(v->seen);
 }
 
 /* v->where = "DIR/ARCHIVE" or "DIR/ARCHIVE MEMBER". */
@@ -85,8 +88,9 @@ doc_sid(const char *name)
 	return sid;
 }
 
-/* The group's line for sid, taken in order from *next; documents the
- * group lists before it are missing from the archive. */
+/* The group's line for sid: found in order, after the last one matched
+ * (*next), or elsewhere in the group (members out of sid order, said
+ * once).  *m is NULL for a document the group does not list. */
 static int
 match_member(struct verifier *v, const struct journal_group *g, size_t *next,
     uint64_t sid, const char *name, const struct doc_meta **m)
@@ -98,17 +102,70 @@ match_member(struct verifier *v, const struct journal_group *g, size_t *next,
 		return 0;
 	for (j = *next; j < g->n && g->docs[j].sid != sid; j++)
 		;
-	if (j == g->n)
-		return problem("%s/%s: %s is not in the journal's group for it "
-		    "(line %" PRIu64 ")", v->dir, v->archive, name, g->line);
-	for (; *next < j; (*next)++)
-		if (problem("%s/%s: the journal's group (line %" PRIu64 ") lists "
-		    "%06" PRIu64 ".xml, the archive does not hold it", v->dir,
-		    v->archive, g->line, g->docs[*next].sid) < 0)
+	if (j == g->n) {
+		for (j = 0; j < *next && g->docs[j].sid != sid; j++)
+			;
+		if (j == *next)
+			return problem("%s/%s: %s is not in the journal's group "
+			    "for it (line %" PRIu64 ")", v->dir, v->archive, name,
+			    g->line);
+		if (!v->out_of_order++ && problem("%s/%s: %s comes after "
+		    "%06" PRIu64 ".xml: members out of sid order", v->dir,
+		    v->archive, name, g->docs[*next - 1].sid) < 0)
 			return -1;
+	}
+	if (v->seen[j] && problem("%s/%s: %s twice", v->dir, v->archive,
+	    name) < 0)
+		return -1;
+	v->doc_index = j;
 	*next = j + 1;
 	*m = &g->docs[j];
 	return 0;
+}
+
+/* Per archive: which of the group's documents were read through. */
+static int
+reset_seen(struct verifier *v, const struct journal_group *g)
+{
+	unsigned char *seen;
+	size_t n = g ? g->n : 0;
+
+	v->out_of_order = 0;
+	if (n > v->cap_seen) {
+		if (!(seen = realloc(v->seen, n)))
+			return fail_nomem("verify");
+		v->seen = seen;
+		v->cap_seen = n;
+	}
+	if (n)
+		memset(v->seen, 0, n);
+	return 0;
+}
+
+/* The group's documents the archive did not give whole: not held, or
+ * lost to damage; their rows are in no archive. */
+static int
+unseen_documents(struct verifier *v, const struct journal_group *g,
+    int damaged)
+{
+	char why[600];
+	size_t j;
+
+	snprintf(why, sizeof(why), "%s/%s is damaged", v->dir, v->archive);
+	for (j = 0; g && j < g->n; j++) {
+		if (v->seen[j])
+			continue;
+		if (!damaged && problem("%s/%s: the journal's group (line %" PRIu64
+		    ") lists %06" PRIu64 ".xml, the archive does not hold it",
+		    v->dir, v->archive, g->line, g->docs[j].sid) < 0)
+			return -1;
+		if (!damaged)
+			snprintf(why, sizeof(why), "%s/%s does not hold them",
+			    v->dir, v->archive);
+		if (verify_rows_lost(v, &g->docs[j], why) < 0)
+			return -1;
+	}
+	return ranges_flush_lost(&v->ranges);
 }
 
 static int
@@ -192,6 +249,8 @@ read_document(struct verifier *v, const struct archive_member *am,
 		return -1;
 	if (verify_doc_end(v, rc > 0, parsed) < 0)
 		return -1;
+	if (m && rc > 0)
+		v->seen[v->doc_index] = 1;
 	return rc;
 }
 
@@ -250,22 +309,22 @@ read_members(struct verifier *v, const struct journal_group *g)
 {
 	struct archive_member am;
 	size_t next = 0;
-	int rc, manifest = 0, one = 1;
+	int rc, manifest = 0, one = 1, damaged;
 
 	v->ndigests = 0;
+	if (reset_seen(v, g) < 0)
+		return -1;
 	while (one > 0 && (rc = prefetch_next(v->ap, &am)) > 0)
 		one = read_one(v, &am, g, &next, &manifest);
 	if (one < 0 || (rc < 0 && prefetch_failed_sys(v->ap)))
 		return -1;
-	if (one == 0 || rc < 0)
-		return problem("%s/%s: %s", v->dir, v->archive,
-		    prefetch_problem(v->ap));
-	for (; g && next < g->n; next++)
-		if (problem("%s/%s: the journal's group (line %" PRIu64 ") lists "
-		    "%06" PRIu64 ".xml, the archive does not hold it", v->dir,
-		    v->archive, g->line, g->docs[next].sid) < 0)
-			return -1;
-	if (manifest != 1)
+	damaged = one == 0 || rc < 0;
+	if (damaged && problem("%s/%s: %s", v->dir, v->archive,
+	    prefetch_problem(v->ap)) < 0)
+		return -1;
+	if (unseen_documents(v, g, damaged) < 0)
+		return -1;
+	if (damaged || manifest != 1)
 		return 0;
 	if (set_where(v, NULL) < 0)
 		return -1;
@@ -292,6 +351,8 @@ verify_archive(struct verifier *v, const char *name,
 		rc = fail_sys("%s/%s: fstat", v->dir, name);
 	} else if (!S_ISREG(st.st_mode)) {
 		rc = problem("%s/%s: not a regular file", v->dir, name);
+	} else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		rc = fail_sys("%s/%s: fcntl", v->dir, name); /* reads block */
 	} else if (set_where(v, NULL) < 0 ||
 	    prefetch_open(v->ap, fd, where(v)) < 0) {
 		rc = -1;

@@ -42,7 +42,9 @@ struct doc_state {
 	const struct doc_meta *m;  /* its journal line, or NULL */
 	uint64_t sid;
 	uint64_t rows, prev_line;
-	int order_said, range_said;
+	int order_said, range_said, names_said;
+	struct buf names;     /* the first row's field names, NUL after each */
+	size_t nnames;
 };
 
 struct verifier {
@@ -59,12 +61,20 @@ struct verifier {
 	struct buf where, clean, manifest;
 	struct member_digest *digests;
 	size_t ndigests, cap_digests;
+	unsigned char *seen;   /* the group's documents read through */
+	size_t cap_seen, doc_index;
+	int out_of_order;
 	struct doc_state doc;
 };
 
 /* 0, or -1 after saying why (out of memory). */
 int verifier_init(struct verifier *v, int dirfd, const char *dir);
 void verifier_free(struct verifier *v);
+/* Rows of m that no archive holds, for why ("DIR/A is missing"): said
+ * (runs of them merged) unless the input is compared, which says them
+ * with their lines.  0 or -1. */
+int verify_rows_lost(struct verifier *v, const struct doc_meta *m,
+    const char *why);
 /* Checks DIR/name against group g (NULL: an archive the journal does not
  * know, read through all the same).  0, or -1 after saying why. */
 int verify_archive(struct verifier *v, const char *name,

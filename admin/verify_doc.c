@@ -17,10 +17,18 @@ where(const struct verifier *v)
 	return (const char *)v->where.data;
 }
 
+/* The names csvpack writes (--root and --row once they exist). */
+#define ROOT_NAME "table"
+#define ROW_NAME "row"
+
 int
 verify_doc_begin(struct verifier *v, uint64_t sid, const struct doc_meta *m)
 {
+	struct buf names = v->doc.names;
+
 	memset(&v->doc, 0, sizeof(v->doc));
+	buf_reset(&names);
+	v->doc.names = names;
 	v->doc.m = m;
 	v->doc.sid = sid;
 	if (v->comparing && m)
@@ -51,6 +59,9 @@ on_root(const struct doc_root *root, void *arg)
 	const struct doc_meta *m = v->doc.m;
 	const char *want;
 
+	if (strcmp(root->name, ROOT_NAME) != 0 && problem("%s: the root "
+	    "element is <%s>, not <%s>", where(v), root->name, ROOT_NAME) < 0)
+		return -1;
 	if (root->sid && number(root->sid) != v->doc.sid &&
 	    problem("%s: sid is \"%s\", the member's name says %" PRIu64,
 	    where(v), root->sid, v->doc.sid) < 0)
@@ -100,6 +111,38 @@ check_line(struct verifier *v, const struct doc_row *r)
 	return 0;
 }
 
+/* Every row of a document has the same columns: its field names are the
+ * first row's, position by position (a wider row under --ragged adds
+ * fieldN names after them). */
+static int
+check_names(struct verifier *v, const struct doc_row *r)
+{
+	const char *want = (const char *)v->doc.names.data;
+	size_t i;
+
+	if (!v->doc.names_said && strcmp(r->name, ROW_NAME) != 0) {
+		v->doc.names_said = 1;
+		return problem("%s: row %" PRIu64 " is <%s>, not <%s>", where(v),
+		    r->index, r->name, ROW_NAME);
+	}
+	if (r->index == 1) {
+		for (i = 0; i < r->nfields; i++)
+			if (buf_append(&v->doc.names, r->field_name[i],
+			    strlen(r->field_name[i]) + 1) < 0)
+				return fail_nomem("verify");
+		v->doc.nnames = r->nfields;
+		return 0;
+	}
+	for (i = 0; i < r->nfields && i < v->doc.nnames; i++) {
+		if (strcmp(r->field_name[i], want) != 0 && !v->doc.names_said++)
+			return problem("%s: row %" PRIu64 ", field %zu is <%s>, "
+			    "row 1's is <%s>", where(v), r->index, i + 1,
+			    r->field_name[i], want);
+		want += strlen(want) + 1;
+	}
+	return 0;
+}
+
 static int
 on_row(const struct doc_row *r, void *arg)
 {
@@ -107,7 +150,7 @@ on_row(const struct doc_row *r, void *arg)
 
 	v->doc.rows++;
 	v->rows++;
-	if (check_line(v, r) < 0)
+	if (check_line(v, r) < 0 || check_names(v, r) < 0)
 		return -1;
 	if (v->comparing && v->doc.m)
 		return compare_row(&v->cmp, r);
@@ -120,6 +163,18 @@ verify_doc_callbacks(struct verifier *v, struct doc_callbacks *cb)
 	cb->on_root = on_root;
 	cb->on_row = on_row;
 	cb->arg = v;
+}
+
+int
+verify_rows_lost(struct verifier *v, const struct doc_meta *m,
+    const char *why)
+{
+	if (m->first_row == 0)
+		return 0; /* a document of unknown origin */
+	if (v->comparing && compare_find(&v->cmp, m->source))
+		return ranges_note(&v->ranges, m->source);
+	return ranges_lost(&v->ranges, m->source, m->first_row, m->last_row,
+	    why);
 }
 
 int
