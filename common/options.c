@@ -261,6 +261,8 @@ defaults(struct options *o)
 	o->batch = 100;
 	o->rows = 1000;
 	o->delim = ',';
+	o->root_name = "table";
+	o->row_name = "row";
 	o->level = 6;
 	o->jobs = cores > 0 ? (int)cores : 1;
 	o->ring_size = UINT64_C(16) << 20;

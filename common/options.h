@@ -11,6 +11,25 @@
 
 #include <stdint.h>
 
+/* The shape of the documents (SPEC "Shape of the documents"). */
+enum provenance {
+	PROVENANCE_ALL,   /* source and sid on the root, line on each row */
+	PROVENANCE_DOC,   /* the root's only */
+	PROVENANCE_NONE,
+};
+
+enum null_as {
+	NULL_AS_NIL,      /* empty, xsi:nil="true" (the root declares xsi) */
+	NULL_AS_OMIT,     /* the element or attribute left out */
+	NULL_AS_EMPTY,    /* written empty */
+};
+
+enum layout {
+	LAYOUT_ROWS,      /* a row per line */
+	LAYOUT_PRETTY,    /* an element per line, indented by two spaces */
+	LAYOUT_COMPACT,   /* no white space between elements */
+};
+
 struct options {
 	const char *output;    /* -o */
 	uint64_t batch;        /* -b: documents per archive */
@@ -36,6 +55,21 @@ struct options {
 	int status;            /* --status [NAME] */
 	int watch;             /* --status --watch: redraw every second */
 	unsigned attach_timeout; /* s to wait for the other stages; 0: ever */
+	/* Shape. */
+	const char *root_name;    /* --root                     ["table"] */
+	const char *row_name;     /* --row                      ["row"] */
+	char **attr_cols;         /* --attr COL[,COL...], split; NULL: none */
+	int nattr_cols;
+	enum provenance provenance; /* --provenance all|doc|none [all] */
+	const char *xmlns;        /* --xmlns URI; NULL: none */
+	const char *xmlns_prefix; /* --xmlns-prefix P; NULL: none */
+	char **nulls;             /* --null STR, each one; NULL: none */
+	int nnulls;
+	enum null_as null_as;     /* --null-as nil|omit|empty   [nil] */
+	enum layout layout;       /* --layout rows|pretty|compact [rows] */
+	int xsd;                  /* --xsd: schema.xsd in every archive */
+	int schema;               /* converter --schema [FILE|-] */
+	const char *schema_input; /* its FILE, or NULL */
 	char **inputs;
 	int ninputs;
 };
