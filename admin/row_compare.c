@@ -38,7 +38,7 @@ compare_find(struct row_compare *c, const char *source)
 	int i;
 
 	for (i = 0; i < c->n; i++)
-		if (strcmp(c->in[i].name, source) == 0)
+		if (!c->in[i].superseded && strcmp(c->in[i].name, source) == 0)
 			return &c->in[i];
 	return NULL;
 }
@@ -130,6 +130,18 @@ report_beyond(struct row_compare *c, uint64_t from)
 	    ci->next_row - 1);
 }
 
+/* Whether the input's name was given once more, after ci. */
+static int
+again(const struct row_compare *c, const struct compared_input *ci)
+{
+	const struct compared_input *p;
+
+	for (p = ci + 1; p < c->in + c->n; p++)
+		if (strcmp(p->name, ci->name) == 0)
+			return 1;
+	return 0;
+}
+
 int
 compare_doc_begin(struct row_compare *c, const struct doc_meta *m,
     const char *where)
@@ -141,8 +153,14 @@ compare_doc_begin(struct row_compare *c, const struct doc_meta *m,
 	if (!ci || ci->failed || m->first_row == 0)
 		return 0;
 	back = ci->open && ci->next_row > m->first_row;
-	if (back)
+	if (back && m->first_row == 1 && again(c, ci)) {
+		ci->superseded = 1;
+		if ((ci = compare_find(c, m->source))->failed)
+			return 0;
+		back = 0;
+	} else if (back) {
 		ci->reopened = 1;
+	}
 	if ((!ci->open || back) && open_input(ci, c->o) < 0)
 		return -1;
 	if (ci->failed)

@@ -10,7 +10,9 @@
  * over are in no archive: one problem for the run of them, with the line
  * where it starts), and each row of the document takes the input's next
  * row.  A document that starts before where its input's reader is (a
- * journal out of order) makes the input be opened again from the start;
+ * journal out of order) makes the input be opened again from the start
+ * - unless it starts at row 1 and the same name was given again, as the
+ * run was (`a.csv - a.csv`): then the next input of that name takes it;
  * its gaps are then left to row_ranges.h, which sees all of them.  At the
  * end the rows left in each input are in no archive.
  *
@@ -41,6 +43,7 @@ struct compared_input {
 	const char *name;     /* as given, as the journal names it */
 	struct input in;
 	int open, failed, reopened;
+	int superseded;       /* given again: the next of its name reads on */
 	uint64_t next_row;    /* the row number the next read gives */
 };
 

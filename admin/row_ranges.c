@@ -16,9 +16,11 @@ ranges_find(struct row_ranges *rs, const char *source)
 {
 	size_t i;
 
+	/* last is always the latest reading of its source: readings are
+	 * only ever added at the end, and become last then. */
 	if (rs->n && strcmp(rs->in[rs->last].source, source) == 0)
 		return &rs->in[rs->last];
-	for (i = 0; i < rs->n; i++)
+	for (i = rs->n; i-- > 0;)
 		if (strcmp(rs->in[i].source, source) == 0) {
 			rs->last = i;
 			return &rs->in[i];
@@ -26,14 +28,13 @@ ranges_find(struct row_ranges *rs, const char *source)
 	return NULL;
 }
 
+/* A new reading of source, at the end. */
 static struct input_rows *
-input_of(struct row_ranges *rs, const char *source)
+new_reading(struct row_ranges *rs, const char *source)
 {
-	struct input_rows *in = ranges_find(rs, source);
+	struct input_rows *in;
 	size_t cap;
 
-	if (in)
-		return in;
 	if (rs->n == rs->cap) {
 		cap = rs->cap ? rs->cap * 2 : 16;
 		if (!(in = realloc(rs->in, cap * sizeof(*in)))) {
@@ -50,6 +51,29 @@ input_of(struct row_ranges *rs, const char *source)
 		return NULL;
 	}
 	rs->last = rs->n++;
+	return in;
+}
+
+static struct input_rows *
+input_of(struct row_ranges *rs, const char *source)
+{
+	struct input_rows *in = ranges_find(rs, source);
+
+	return in ? in : new_reading(rs, source);
+}
+
+/* The reading document m belongs to (row_ranges.h). */
+static struct input_rows *
+reading_of(struct row_ranges *rs, const struct doc_meta *m)
+{
+	struct input_rows *in = ranges_find(rs, m->source);
+
+	if (in && m->first_row == 1 && in->n > 0 && m->sid > in->max_sid)
+		in = new_reading(rs, m->source);
+	else if (!in)
+		in = new_reading(rs, m->source);
+	if (in && m->sid > in->max_sid)
+		in->max_sid = m->sid;
 	return in;
 }
 
@@ -108,11 +132,11 @@ first_ending_after(const struct input_rows *in, uint64_t row)
 }
 
 int
-ranges_add(struct row_ranges *rs, const char *source, uint64_t first,
-    uint64_t last, const char *where)
+ranges_add(struct row_ranges *rs, const struct doc_meta *m, const char *where)
 {
-	struct input_rows *in = input_of(rs, source);
-	uint64_t a, b, held_to;
+	struct input_rows *in = reading_of(rs, m);
+	const char *source = m->source;
+	uint64_t first = m->first_row, last = m->last_row, a, b, held_to;
 	size_t at;
 
 	if (!in)
@@ -150,10 +174,10 @@ ranges_flush_lost(struct row_ranges *rs)
 }
 
 int
-ranges_lost(struct row_ranges *rs, const char *source, uint64_t first,
-    uint64_t last, const char *why)
+ranges_lost(struct row_ranges *rs, const struct doc_meta *m, const char *why)
 {
-	struct input_rows *in = input_of(rs, source);
+	struct input_rows *in = reading_of(rs, m);
+	uint64_t first = m->first_row, last = m->last_row;
 
 	if (!in)
 		return -1;

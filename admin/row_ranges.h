@@ -18,11 +18,17 @@
 #include <stdint.h>
 
 #include "coverage.h"
+#include "meta.h"
 
+/* One reading of an input.  A run given the same input twice (`a.csv -
+ * a.csv`) reads it twice: a document that starts again at row 1, with a
+ * sid above every earlier one of that input, begins a new reading (a
+ * copy of an earlier document has an earlier sid, and overlaps). */
 struct input_rows {
 	char *source;
 	struct row_range *r;
 	size_t n, cap;
+	uint64_t max_sid;
 	int gaps_elsewhere;  /* row_compare reports this input's gaps */
 };
 
@@ -36,18 +42,19 @@ struct row_ranges {
 	char lost_why[600];
 };
 
-/* Adds rows first..last of source, held by `where` ("DIR/A.tgz M.xml").
+/* Adds the rows of document m, held by `where` ("DIR/A.tgz M.xml").
  * 0, or -1 after saying why (out of memory, stdout). */
-int ranges_add(struct row_ranges *rs, const char *source, uint64_t first,
-    uint64_t last, const char *where);
+int ranges_add(struct row_ranges *rs, const struct doc_meta *m,
+    const char *where);
 /* An input the journal names, whether or not any of its rows is found. */
 int ranges_note(struct row_ranges *rs, const char *source);
+/* The latest reading of source, or NULL. */
 struct input_rows *ranges_find(struct row_ranges *rs, const char *source);
-/* Rows first..last of source are in no archive, for why: said as one
+/* The rows of document m are in no archive, for why: said as one
  * problem with the rows next to them (ranges_flush_lost says the last
  * run), and counted as known so that the gaps do not say them again. */
-int ranges_lost(struct row_ranges *rs, const char *source, uint64_t first,
-    uint64_t last, const char *why);
+int ranges_lost(struct row_ranges *rs, const struct doc_meta *m,
+    const char *why);
 int ranges_flush_lost(struct row_ranges *rs);
 /* Problems for the gaps of every input not marked gaps_elsewhere. */
 int ranges_report_gaps(const struct row_ranges *rs);

@@ -173,8 +173,7 @@ verify_rows_lost(struct verifier *v, const struct doc_meta *m,
 		return 0; /* a document of unknown origin */
 	if (v->comparing && compare_find(&v->cmp, m->source))
 		return ranges_note(&v->ranges, m->source);
-	return ranges_lost(&v->ranges, m->source, m->first_row, m->last_row,
-	    why);
+	return ranges_lost(&v->ranges, m, why);
 }
 
 int
@@ -196,6 +195,5 @@ verify_doc_end(struct verifier *v, int read_through, int well_formed)
 		return -1;
 	if (!read_through)
 		return 0;
-	return ranges_add(&v->ranges, m->source, m->first_row, m->last_row,
-	    where(v));
+	return ranges_add(&v->ranges, m, where(v));
 }
