@@ -227,7 +227,7 @@ verify_run(int argc, char **argv)
 		return fail_usage("verify: which directory?\n%s", usage);
 	if (outdir_open(o.inputs[0], 0, &dirfd) < 0)
 		return -1;
-	rc = verifier_init(&v, dirfd, o.inputs[0]);
+	rc = verifier_init(&v, dirfd, o.inputs[0], &o);
 	if (rc == 0 && o.ninputs > 1) {
 		rc = compare_init(&v.cmp, &o, o.inputs + 1, o.ninputs - 1);
 		v.comparing = 1;

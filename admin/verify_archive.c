@@ -18,9 +18,11 @@
 #include "verify_manifest.h"
 
 int
-verifier_init(struct verifier *v, int dirfd, const char *dir)
+verifier_init(struct verifier *v, int dirfd, const char *dir,
+    const struct options *o)
 {
 	memset(v, 0, sizeof(*v));
+	v->o = o;
 	v->dirfd = dirfd;
 	v->dir = dir;
 	buf_init(&v->where, 0);

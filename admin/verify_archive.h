@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "doc_parse.h"
 #include "journal.h"
+#include "options.h"
 #include "row_compare.h"
 #include "row_ranges.h"
 #include "sha256.h"
@@ -42,7 +43,7 @@ struct doc_state {
 	const struct doc_meta *m;  /* its journal line, or NULL */
 	uint64_t sid;
 	uint64_t rows, prev_line;
-	int order_said, range_said, names_said;
+	int order_said, range_said, names_said, line_said;
 	struct buf names;     /* the first row's field names, NUL after each */
 	size_t nnames;
 };
@@ -50,6 +51,7 @@ struct doc_state {
 struct verifier {
 	int dirfd;
 	const char *dir;
+	const struct options *o;  /* the run's shape: names, provenance */
 	struct archive_prefetch *ap;
 	struct doc_parser *dp;
 	struct row_ranges ranges;
@@ -68,7 +70,8 @@ struct verifier {
 };
 
 /* 0, or -1 after saying why (out of memory). */
-int verifier_init(struct verifier *v, int dirfd, const char *dir);
+int verifier_init(struct verifier *v, int dirfd, const char *dir,
+    const struct options *o);
 void verifier_free(struct verifier *v);
 /* Rows of m that no archive holds, for why ("DIR/A is missing"): said
  * (runs of them merged) unless the input is compared, which says them

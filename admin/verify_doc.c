@@ -17,10 +17,6 @@ where(const struct verifier *v)
 	return (const char *)v->where.data;
 }
 
-/* The names csvpack writes (--root and --row once they exist). */
-#define ROOT_NAME "table"
-#define ROW_NAME "row"
-
 int
 verify_doc_begin(struct verifier *v, uint64_t sid, const struct doc_meta *m)
 {
@@ -53,14 +49,51 @@ number(const char *s)
 }
 
 static int
+same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The root as the run's shape options make it: its name, its namespace
+ * (--xmlns, --xmlns-prefix) and its provenance attributes. */
+static int
+check_root_shape(struct verifier *v, const struct doc_root *root)
+{
+	const struct options *o = v->o;
+	int prov = o->provenance != PROVENANCE_NONE;
+
+	if (strcmp(root->name, o->root_name) != 0 && problem("%s: the root "
+	    "element is <%s>, not <%s>", where(v), root->name,
+	    o->root_name) < 0)
+		return -1;
+	if (!same(root->uri, o->xmlns) && problem("%s: the root's namespace "
+	    "is %s%s%s, not %s%s%s", where(v), root->uri ? "\"" : "",
+	    root->uri ? root->uri : "none", root->uri ? "\"" : "",
+	    o->xmlns ? "\"" : "", o->xmlns ? o->xmlns : "none",
+	    o->xmlns ? "\"" : "") < 0)
+		return -1;
+	if (!same(root->prefix, o->xmlns_prefix) && problem("%s: the root's "
+	    "prefix is %s, not %s", where(v), root->prefix ? root->prefix :
+	    "none", o->xmlns_prefix ? o->xmlns_prefix : "none") < 0)
+		return -1;
+	if (prov && (!root->source || !root->sid))
+		return problem("%s: the root has no %s (--provenance %s writes "
+		    "it)", where(v), root->source ? "sid" : "source",
+		    o->provenance == PROVENANCE_ALL ? "all" : "doc");
+	if (!prov && (root->source || root->sid))
+		return problem("%s: the root has a %s (--provenance none writes "
+		    "none)", where(v), root->source ? "source" : "sid");
+	return 0;
+}
+
+static int
 on_root(const struct doc_root *root, void *arg)
 {
 	struct verifier *v = arg;
 	const struct doc_meta *m = v->doc.m;
 	const char *want;
 
-	if (strcmp(root->name, ROOT_NAME) != 0 && problem("%s: the root "
-	    "element is <%s>, not <%s>", where(v), root->name, ROOT_NAME) < 0)
+	if (check_root_shape(v, root) < 0)
 		return -1;
 	if (root->sid && number(root->sid) != v->doc.sid &&
 	    problem("%s: sid is \"%s\", the member's name says %" PRIu64,
@@ -83,6 +116,14 @@ check_line(struct verifier *v, const struct doc_row *r)
 	const struct doc_meta *m = v->doc.m;
 	uint64_t line = number(r->line);
 
+	if (!r->line != (v->o->provenance != PROVENANCE_ALL)) {
+		if (v->doc.line_said++)
+			return 0;
+		return problem("%s: row %" PRIu64 " %s a line attribute "
+		    "(--provenance %s)", where(v), r->index, r->line ? "has" :
+		    "lacks", v->o->provenance == PROVENANCE_ALL ? "all" :
+		    v->o->provenance == PROVENANCE_DOC ? "doc" : "none");
+	}
 	if (!r->line)
 		return 0;
 	if (!line)
@@ -120,10 +161,10 @@ check_names(struct verifier *v, const struct doc_row *r)
 	const char *want = (const char *)v->doc.names.data;
 	size_t i;
 
-	if (!v->doc.names_said && strcmp(r->name, ROW_NAME) != 0) {
+	if (!v->doc.names_said && strcmp(r->name, v->o->row_name) != 0) {
 		v->doc.names_said = 1;
 		return problem("%s: row %" PRIu64 " is <%s>, not <%s>", where(v),
-		    r->index, r->name, ROW_NAME);
+		    r->index, r->name, v->o->row_name);
 	}
 	if (r->index == 1) {
 		for (i = 0; i < r->nfields; i++)
