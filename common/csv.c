@@ -6,7 +6,9 @@
  * number of reads.  Runs of ordinary bytes are copied as spans found with a
  * byte-class table; only delimiters, quotes and line ends go through the
  * switch.  Field bytes collect in one buffer, each field followed by a NUL,
- * so callers get C strings without another copy.
+ * so callers get C strings without another copy.  Whether a field was
+ * quoted is one byte stored as the field begins (S_FIELD_START), so the
+ * spans pay nothing for it.
  *
  * Line counting is one rule applied to every byte consumed, quoted or not:
  * CR ends a line; LF ends a line unless it follows a CR.  So the LF of a
@@ -58,6 +60,7 @@ struct csv_reader {
 	size_t *start;       /* start[i]: offset of field i in fields */
 	const char **ptr;    /* the row handed out */
 	size_t *len;
+	unsigned char *quoted; /* quoted[i]: field i began with a quote */
 	size_t nfields, cap_fields;
 
 	int status;          /* sticky error */
@@ -84,7 +87,8 @@ csv_reader_new(struct csv_source src, char delim, int check_utf8,
 	r->start = malloc(r->cap_fields * sizeof(*r->start));
 	r->ptr = malloc(r->cap_fields * sizeof(*r->ptr));
 	r->len = malloc(r->cap_fields * sizeof(*r->len));
-	if (!r->in || !r->start || !r->ptr || !r->len) {
+	r->quoted = malloc(r->cap_fields);
+	if (!r->in || !r->start || !r->ptr || !r->len || !r->quoted) {
 		csv_reader_free(r);
 		errno = ENOMEM;
 		return NULL;
@@ -111,6 +115,7 @@ csv_reader_free(struct csv_reader *r)
 	free(r->start);
 	free(r->ptr);
 	free(r->len);
+	free(r->quoted);
 	free(r->in);
 	free(r);
 }
@@ -238,6 +243,7 @@ grow_fields(struct csv_reader *r)
 	size_t cap = r->cap_fields * 2;
 	size_t *s, *l;
 	const char **p;
+	unsigned char *q;
 
 	s = realloc(r->start, cap * sizeof(*s));
 	if (s)
@@ -248,7 +254,10 @@ grow_fields(struct csv_reader *r)
 	l = realloc(r->len, cap * sizeof(*l));
 	if (l)
 		r->len = l;
-	if (!s || !p || !l)
+	q = realloc(r->quoted, cap);
+	if (q)
+		r->quoted = q;
+	if (!s || !p || !l || !q)
 		return fail(r, CSV_ENOMEM, r->row_line, "out of memory");
 	r->cap_fields = cap;
 	return 0;
@@ -285,6 +294,7 @@ emit(struct csv_reader *r, struct csv_row *row)
 	row->nfields = r->nfields;
 	row->field = r->ptr;
 	row->len = r->len;
+	row->quoted = r->quoted;
 	r->state = S_ROW_START;
 	return CSV_ROW;
 }
@@ -299,6 +309,9 @@ at_eof(struct csv_reader *r, struct csv_row *row)
 		errno = 0;
 		return fail(r, CSV_EDATA, r->row_line,
 		    "unterminated quoted field");
+	case S_FIELD_START: /* "a," at the end: an empty unquoted field */
+		r->quoted[r->nfields] = 0;
+		/* FALLTHROUGH */
 	default:
 		if (end_field(r) < 0)
 			return r->status;
@@ -391,6 +404,7 @@ step(struct csv_reader *r, unsigned char c)
 		r->in_pos++;
 		return 0;
 	case S_FIELD_START:
+		r->quoted[r->nfields] = cls == C_QUOTE;
 		if (cls == C_QUOTE) {
 			r->prev_cr = 0;
 			r->in_pos++;

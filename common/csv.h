@@ -12,7 +12,8 @@
  *
  * Each row carries the physical line (1-based) where it starts: every LF,
  * every CR not followed by LF and every CRLF ends one line, inside quotes
- * too.
+ * too.  And per field whether it was quoted: `""` is a quoted empty field,
+ * nothing between two delimiters an unquoted one (--null tells them apart).
  */
 #ifndef CSVPACK_CSV_H
 #define CSVPACK_CSV_H
@@ -34,6 +35,7 @@ struct csv_row {
 	size_t nfields;
 	const char **field;   /* field[i]: NUL-terminated, may contain NULs */
 	const size_t *len;    /* len[i]: bytes of field[i], NUL excluded */
+	const unsigned char *quoted; /* quoted[i]: 1 if field i was quoted */
 };
 
 enum csv_status {

@@ -222,6 +222,7 @@ input_next(struct input *in, const struct field **fields, uint32_t *nfields,
 	for (i = 0; i < n; i++) {
 		in->row[i].s = i < row.nfields ? row.field[i] : empty;
 		in->row[i].len = i < row.nfields ? (uint32_t)row.len[i] : 0;
+		in->row[i].quoted = i < row.nfields ? row.quoted[i] : 0;
 	}
 	*fields = in->row;
 	*nfields = (uint32_t)n;

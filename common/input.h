@@ -6,8 +6,10 @@
  * first row's width and leaves every name empty, which later becomes
  * fieldN), and checks each row's field count: without --ragged a mismatch
  * is bad input; with it, short rows are padded with empty fields and long
- * ones kept whole.  Errors are printed as "FILE:LINE: what" (bad data) or
- * "FILE: read: why" (a failed read), and their kind recorded (fail.h).
+ * ones kept whole (a padding field is unquoted).  Each field says whether
+ * it was quoted in the input (header names: 0).  Errors are printed as
+ * "FILE:LINE: what" (bad data) or "FILE: read: why" (a failed read), and
+ * their kind recorded (fail.h).
  *
  * A read interrupted by a stop signal (signals.h) ends the input as a
  * FAIL_STOP; other interruptions are retried.  An error is for good: once

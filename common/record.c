@@ -10,7 +10,7 @@
 #define NROWS_OFFSET (LAST_LINE_OFFSET + 8 + 4)
 #define WIDTH_OFFSET (NROWS_OFFSET + 4)
 #define ROW_MIN 12   /* u64 line, u32 nfields */
-#define FIELD_MIN 5  /* u32 len, NUL */
+#define FIELD_MIN 6  /* u32 len, u8 flags, NUL */
 
 static int
 put_string(struct buf *b, const char *s, uint32_t len)
@@ -39,6 +39,18 @@ chunk_begin(struct buf *b, uint64_t sid, uint64_t first_row,
 	return 0;
 }
 
+/* A row's field: its length, its flags, its bytes and a NUL. */
+static int
+put_value(struct buf *b, const struct field *f)
+{
+	unsigned char flags = f->quoted ? FIELD_QUOTED : 0;
+
+	if (buf_append_u32(b, f->len) < 0 || buf_append(b, &flags, 1) < 0 ||
+	    buf_append(b, f->s, f->len) < 0 || buf_append(b, "", 1) < 0)
+		return -1;
+	return 0;
+}
+
 size_t
 chunk_row_size(const struct field *fields, uint32_t nfields)
 {
@@ -46,7 +58,7 @@ chunk_row_size(const struct field *fields, uint32_t nfields)
 	uint32_t i;
 
 	for (i = 0; i < nfields; i++)
-		n += 4 + (size_t)fields[i].len + 1;
+		n += 4 + 1 + (size_t)fields[i].len + 1;
 	return n;
 }
 
@@ -61,7 +73,7 @@ chunk_add_row(struct buf *b, uint64_t line, const struct field *fields,
 	if (buf_append_u64(b, line) < 0 || buf_append_u32(b, nfields) < 0)
 		return -1;
 	for (i = 0; i < nfields; i++)
-		if (put_string(b, fields[i].s, fields[i].len) < 0)
+		if (put_value(b, &fields[i]) < 0)
 			return -1;
 	memcpy(&width, b->data + WIDTH_OFFSET, 4);
 	if (nfields > width)
@@ -96,6 +108,26 @@ take_string(struct chunk *c, struct field *f)
 		return -1;
 	f->s = (const char *)c->p;
 	f->len = len;
+	f->quoted = 0;
+	c->p += (size_t)len + 1;
+	return 0;
+}
+
+/* A row's field: take_string with the flags byte between the length and
+ * the bytes. */
+static int
+take_value(struct chunk *c, struct field *f)
+{
+	uint32_t len;
+	unsigned char flags;
+
+	if (take(c, &len, 4) < 0 || take(c, &flags, 1) < 0 ||
+	    (flags & ~FIELD_QUOTED) != 0 ||
+	    (size_t)(c->end - c->p) < (size_t)len + 1 || c->p[len] != '\0')
+		return -1;
+	f->s = (const char *)c->p;
+	f->len = len;
+	f->quoted = flags & FIELD_QUOTED;
 	c->p += (size_t)len + 1;
 	return 0;
 }
@@ -160,7 +192,7 @@ chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
 	if (*nfields > c->widest)
 		c->widest = *nfields;
 	for (i = 0; i < *nfields; i++)
-		if (take_string(c, fields ? &fields[i] : &skipped) < 0)
+		if (take_value(c, fields ? &fields[i] : &skipped) < 0)
 			return -1;
 	return 1;
 }

@@ -11,7 +11,11 @@
  *   u64 sid, u64 first_row, u64 last_line, u32 ncols, u32 nrows, u32 width
  *   u32 len, source[len], NUL
  *   ncols x { u32 len, name[len], NUL }
- *   nrows x { u64 line, u32 nfields, nfields x { u32 len, value[len], NUL } }
+ *   nrows x { u64 line, u32 nfields,
+ *             nfields x { u32 len, u8 flags, value[len], NUL } }
+ *
+ * flags: FIELD_QUOTED if the field was quoted in the input (a quoted
+ * field is never null, --null); no other bit may be set.
  *
  * width is the widest row's field count, the header counted as a row: the
  * document's columns, known before its first row, so the converter reads
@@ -38,14 +42,21 @@ enum record_type {
 	REC_END,
 };
 
+enum field_flags {
+	FIELD_QUOTED = 1,
+};
+
 enum end_flags {
 	END_INPUT_FAILED = 1, /* an input was bad or unreadable: it stops here */
 };
 
-/* A field as the converter sees it: bytes and length, NUL-terminated. */
+/* A field as the converter sees it: bytes and length, NUL-terminated,
+ * and whether it was quoted in the input (a header name, a padding field:
+ * 0). */
 struct field {
 	const char *s;
 	uint32_t len;
+	unsigned char quoted;
 };
 
 /* Building (producer).  chunk_begin resets b and writes the fixed part;
@@ -84,9 +95,9 @@ int chunk_open(struct chunk *c, const void *data, size_t len,
     struct field *names, uint32_t max_cols);
 /* Reads the next row's fields into fields[0..max) and sets *nfields and
  * *line.  Returns 1, 0 after the last of nrows rows, or -1 if the record
- * is bad (cut short, bytes after the last row, a row wider than width, or
- * no row as wide as width) or the row has more than max fields.  fields
- * may be NULL to skip the row. */
+ * is bad (cut short, bytes after the last row, a row wider than width, no
+ * row as wide as width, or a field's flags unknown) or the row has more
+ * than max fields.  fields may be NULL to skip the row. */
 int chunk_next_row(struct chunk *c, uint64_t *line, struct field *fields,
     uint32_t max, uint32_t *nfields);
 

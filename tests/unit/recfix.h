@@ -1,8 +1,9 @@
 /*
  * recfix.h - what the CHUNK record tests share (test_record.c,
- * test_record_bad.c): rows as the tests describe them, records built from
- * them, the sample record, heap copies of exactly a record's length and
- * the check that a field handed out lies inside one.
+ * test_record_bad.c): rows as the tests describe them (each field quoted
+ * or not), records built from them, the sample record, heap copies of
+ * exactly a record's length and the check that a field handed out lies
+ * inside one.
  */
 #ifndef CSVPACK_RECFIX_H
 #define CSVPACK_RECFIX_H
@@ -73,15 +74,17 @@ build(struct buf *b, uint64_t sid, uint64_t first_row, const char *source,
 	chunk_finish(b, nrows, nrows ? rows[nrows - 1].line : 0);
 }
 
-/* A record with a bit of everything. */
+/* A record with a bit of everything: quoted and unquoted fields, empty
+ * ones of both kinds (`""` and nothing). */
 static const struct field sample_header[3] = {
-	{ "ticker", 6 }, { "", 0 }, { "a\0b", 3 },
+	{ "ticker", 6, 0 }, { "", 0, 0 }, { "a\0b", 3, 0 },
 };
 static const struct trow sample_rows[4] = {
-	{ 2, 3, { { "ACME", 4 }, { "12.5", 4 }, { "", 0 } } },
-	{ 3, 0, { { NULL, 0 } } },
-	{ 5, 4, { { "x", 1 }, { "", 0 }, { "n\0ul", 4 }, { "last", 4 } } },
-	{ 9, 1, { { "\xe8\x82\xa1", 3 } } },
+	{ 2, 3, { { "ACME", 4, 1 }, { "12.5", 4, 0 }, { "", 0, 1 } } },
+	{ 3, 0, { { NULL, 0, 0 } } },
+	{ 5, 4, { { "x", 1, 0 }, { "", 0, 0 }, { "n\0ul", 4, 1 },
+	    { "last", 4, 0 } } },
+	{ 9, 1, { { "\xe8\x82\xa1", 3, 1 } } },
 };
 
 static inline void

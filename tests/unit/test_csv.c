@@ -4,7 +4,9 @@
  * The core is a table: each case gives input bytes (NUL, CR, LF and BOM
  * included), the delimiter, the check_utf8 flag and max_row, and what the
  * reader must give back: the rows, each with the physical line where it
- * starts and its fields with exact bytes and lengths, then either CSV_EOF
+ * starts and its fields with exact bytes and lengths and whether each was
+ * quoted (F: unquoted, Q: quoted; `""` is a quoted empty field, nothing
+ * an unquoted one: --null tells them apart), then either CSV_EOF
  * (and csv_bytes_read() == input length) or CSV_EDATA on an exact
  * csv_error_line().  The expectations follow SPEC.md "CSV accepted" and
  * csv.h; error lines are the line where the bad row starts.
@@ -17,6 +19,7 @@
  *
  * Then: a source failing with EIO or EILSEQ mid-stream (CSV_EIO, errno kept);
  * a field much larger than any read buffer; many rows with mixed line ends
+ * and random fields, quoted or not, at every offset of a word
  * (utf8_valid() on its own table: test_utf8.c); and the third-party
  * csv-spectrum data (tests/conformance/csv-spectrum, read via csv_fd_read
  * and via chunked sources), checked against
@@ -41,10 +44,12 @@
 #define MAXR	4		/* rows in a table case */
 #define ANYLINE	UINT64_MAX	/* expected row line not checked */
 #define NSEEDS	16		/* random-chunk runs per input */
+#define ANYQ	(-1)		/* expected field's quoting not checked */
 
 struct xfield {
 	const char *s;		/* NULL ends the row's fields */
 	size_t n;
+	int q;			/* 1: quoted, 0: not, ANYQ: either */
 };
 
 struct xrow {
@@ -78,10 +83,11 @@ struct expect {
 
 /* IN("...") gives bytes and length (sizeof keeps embedded NULs). */
 #define IN(lit)		(lit), sizeof(lit) - 1
-#define F(lit)		{ (lit), sizeof(lit) - 1 }
+#define F(lit)		{ (lit), sizeof(lit) - 1, 0 }
+#define Q(lit)		{ (lit), sizeof(lit) - 1, 1 }
 #define R(line, ...)	{ (line), { __VA_ARGS__ } }
 #define ROWS(...)	{ __VA_ARGS__ }
-#define NOROWS		{ { 0, { { NULL, 0 } } } }
+#define NOROWS		{ { 0, { { NULL, 0, 0 } } } }
 #define OK		0
 
 /*
@@ -107,7 +113,7 @@ static const struct tcase cases[] = {
 	{ "cr-row-then-delim", IN("a\r,\nb\n"), ',', 1, 0,
 	    ROWS(R(1, F("a")), R(2, F(""), F("")), R(3, F("b"))), OK },
 	{ "cr-row-then-quoted-lf", IN("a\r\"\nb\"\nc\n"), ',', 1, 0,
-	    ROWS(R(1, F("a")), R(2, F("\nb")), R(4, F("c"))), OK },
+	    ROWS(R(1, F("a")), R(2, Q("\nb")), R(4, F("c"))), OK },
 	{ "no-final-newline", IN("a,b\nc,d"), ',', 1, 0,
 	    ROWS(R(1, F("a"), F("b")), R(2, F("c"), F("d"))), OK },
 	{ "single-line-no-newline", IN("abc"), ',', 1, 0,
@@ -143,49 +149,70 @@ static const struct tcase cases[] = {
 	{ "empty-fields", IN(",a,,b,\n"), ',', 1, 0,
 	    ROWS(R(1, F(""), F("a"), F(""), F("b"), F(""))), OK },
 	{ "empty-quoted", IN("\"\"\n"), ',', 1, 0,
-	    ROWS(R(1, F(""))), OK },
+	    ROWS(R(1, Q(""))), OK },
 	{ "empty-quoted-eof", IN("\"\""), ',', 1, 0,
-	    ROWS(R(1, F(""))), OK },
+	    ROWS(R(1, Q(""))), OK },
 	{ "empty-quoted-rows", IN("\"\",\"\"\n\"\"\r\n"), ',', 1, 0,
-	    ROWS(R(1, F(""), F("")), R(2, F(""))), OK },
+	    ROWS(R(1, Q(""), Q("")), R(2, Q(""))), OK },
 
 	/* quoted fields */
 	{ "quoted-delim", IN("\"a,b\",c\n"), ',', 1, 0,
-	    ROWS(R(1, F("a,b"), F("c"))), OK },
+	    ROWS(R(1, Q("a,b"), F("c"))), OK },
 	{ "doubled-quotes", IN("\"a\"\"b\",\"\"\"\"\n"), ',', 1, 0,
-	    ROWS(R(1, F("a\"b"), F("\""))), OK },
+	    ROWS(R(1, Q("a\"b"), Q("\""))), OK },
 	{ "only-doubled-quotes", IN("\"\"\"\"\"\"\"\"\n"), ',', 1, 0,
-	    ROWS(R(1, F("\"\"\""))), OK },
+	    ROWS(R(1, Q("\"\"\""))), OK },
 	{ "quoted-lf", IN("\"a\nb\",c\nd\n"), ',', 1, 0,
-	    ROWS(R(1, F("a\nb"), F("c")), R(3, F("d"))), OK },
+	    ROWS(R(1, Q("a\nb"), F("c")), R(3, F("d"))), OK },
 	{ "quoted-crlf", IN("\"a\r\nb\",c\r\nd\r\n"), ',', 1, 0,
-	    ROWS(R(1, F("a\r\nb"), F("c")), R(3, F("d"))), OK },
+	    ROWS(R(1, Q("a\r\nb"), F("c")), R(3, F("d"))), OK },
 	{ "quoted-cr", IN("\"a\rb\",c\rd\r"), ',', 1, 0,
-	    ROWS(R(1, F("a\rb"), F("c")), R(3, F("d"))), OK },
+	    ROWS(R(1, Q("a\rb"), F("c")), R(3, F("d"))), OK },
 	{ "quoted-cr-crlf", IN("\"a\r\r\nb\"\nc\n"), ',', 1, 0,
-	    ROWS(R(1, F("a\r\r\nb")), R(4, F("c"))), OK },
+	    ROWS(R(1, Q("a\r\r\nb")), R(4, F("c"))), OK },
 	{ "quoted-cr-text-lf", IN("\"a\rb\nc\"\nd\n"), ',', 1, 0,
-	    ROWS(R(1, F("a\rb\nc")), R(4, F("d"))), OK },
+	    ROWS(R(1, Q("a\rb\nc")), R(4, F("d"))), OK },
 	{ "quoted-cr-quote-lf", IN("\"\r\"\"\n\"\nx\n"), ',', 1, 0,
-	    ROWS(R(1, F("\r\"\n")), R(4, F("x"))), OK },
+	    ROWS(R(1, Q("\r\"\n")), R(4, F("x"))), OK },
 	{ "quoted-lf-cr", IN("\"\n\r\"\nx\n"), ',', 1, 0,
-	    ROWS(R(1, F("\n\r")), R(4, F("x"))), OK },
+	    ROWS(R(1, Q("\n\r")), R(4, F("x"))), OK },
 	{ "quoted-blank-lines", IN("\"\n\n\"\nx\n"), ',', 1, 0,
-	    ROWS(R(1, F("\n\n")), R(4, F("x"))), OK },
+	    ROWS(R(1, Q("\n\n")), R(4, F("x"))), OK },
 	{ "quoted-crlf-quote-split", IN("\"\r\n\"\"\r\n\",\"\"\r\n"), ',', 1, 0,
-	    ROWS(R(1, F("\r\n\"\r\n"), F(""))), OK },
+	    ROWS(R(1, Q("\r\n\"\r\n"), Q(""))), OK },
 	{ "quoted-cr-eof", IN("\"a\"\r"), ',', 1, 0,
-	    ROWS(R(1, F("a"))), OK },
+	    ROWS(R(1, Q("a"))), OK },
 	{ "quoted-cr-next-row", IN("\"a\"\rb"), ',', 1, 0,
-	    ROWS(R(1, F("a")), R(2, F("b"))), OK },
+	    ROWS(R(1, Q("a")), R(2, F("b"))), OK },
 	{ "quoted-middle-multiline", IN("x,\"a\nb\",y\nz"), ',', 1, 0,
-	    ROWS(R(1, F("x"), F("a\nb"), F("y")), R(3, F("z"))), OK },
+	    ROWS(R(1, F("x"), Q("a\nb"), F("y")), R(3, F("z"))), OK },
 	{ "quoted-last-eof", IN("a,\"b\""), ',', 1, 0,
-	    ROWS(R(1, F("a"), F("b"))), OK },
+	    ROWS(R(1, F("a"), Q("b"))), OK },
 	{ "quoted-empty-last", IN("a,\"\"\n"), ',', 1, 0,
-	    ROWS(R(1, F("a"), F(""))), OK },
+	    ROWS(R(1, F("a"), Q(""))), OK },
 	{ "quoted-trailing-delim", IN("\"a\",\n"), ',', 1, 0,
-	    ROWS(R(1, F("a"), F(""))), OK },
+	    ROWS(R(1, Q("a"), F(""))), OK },
+
+	/* quoted or not, in every position; "" is quoted, nothing is not */
+	{ "quoting-positions", IN("\"\",,\"a\",b\n,\"\",x,\"\"\r\n"
+	    "\"q\",\"\"\r,\"\"\n"), ',', 1, 0,
+	    ROWS(R(1, Q(""), F(""), Q("a"), F("b")),
+	    R(2, F(""), Q(""), F("x"), Q("")), R(3, Q("q"), Q("")),
+	    R(4, F(""), Q(""))), OK },
+	{ "quoting-rows-after", IN("\"\"\n\n,\n\"\",\"\""), ',', 1, 0,
+	    ROWS(R(1, Q("")), R(3, F(""), F("")), R(4, Q(""), Q(""))), OK },
+	/* a flag left by the row before is not this row's */
+	{ "quoting-not-stale", IN("\"x\",\"y\",\"z\"\n\"a\",b,"), ',', 1, 0,
+	    ROWS(R(1, Q("x"), Q("y"), Q("z")), R(2, Q("a"), F("b"), F(""))),
+	    OK },
+	{ "quoting-not-stale-lf", IN("\"x\",\"y\"\na,\n"), ',', 1, 0,
+	    ROWS(R(1, Q("x"), Q("y")), R(2, F("a"), F(""))), OK },
+	{ "quoting-empty-last-eof", IN("\"\",\"\",\"\"\n,,"), ',', 1, 0,
+	    ROWS(R(1, Q(""), Q(""), Q("")), R(2, F(""), F(""), F(""))), OK },
+	{ "quoting-tab", IN("\"\"\t\t\"a\tb\"\n"), '\t', 1, 0,
+	    ROWS(R(1, Q(""), F(""), Q("a\tb"))), OK },
+	{ "quoting-looks-null", IN("\\N,\"\\N\",NULL,\"NULL\"\n"), ',', 1, 0,
+	    ROWS(R(1, F("\\N"), Q("\\N"), F("NULL"), Q("NULL"))), OK },
 
 	/* a quote inside an unquoted field is literal */
 	{ "inch", IN("5\" screen,x\n"), ',', 1, 0,
@@ -209,7 +236,7 @@ static const struct tcase cases[] = {
 	{ "bom-blank-lines", IN("\xEF\xBB\xBF\n\na\n"), ',', 1, 0,
 	    ROWS(R(3, F("a"))), OK },
 	{ "bom-quoted", IN("\xEF\xBB\xBF\"a,b\",c\n"), ',', 1, 0,
-	    ROWS(R(1, F("a,b"), F("c"))), OK },
+	    ROWS(R(1, Q("a,b"), F("c"))), OK },
 	{ "bom-delim", IN("\xEF\xBB\xBF,\n"), ',', 1, 0,
 	    ROWS(R(1, F(""), F(""))), OK },
 	{ "bom-unchecked", IN("\xEF\xBB\xBF" "a"), ',', 0, 0,
@@ -231,18 +258,18 @@ static const struct tcase cases[] = {
 
 	/* other delimiters */
 	{ "tab", IN("a\tb\t\"c\td\"\n,x\t\n\t\n"), '\t', 1, 0,
-	    ROWS(R(1, F("a"), F("b"), F("c\td")), R(2, F(",x"), F("")),
+	    ROWS(R(1, F("a"), F("b"), Q("c\td")), R(2, F(",x"), F("")),
 	    R(3, F(""), F(""))), OK },
 	{ "semicolon", IN("a;\"b;c\";d,e\r\n;\n"), ';', 1, 0,
-	    ROWS(R(1, F("a"), F("b;c"), F("d,e")), R(2, F(""), F(""))), OK },
+	    ROWS(R(1, F("a"), Q("b;c"), F("d,e")), R(2, F(""), F(""))), OK },
 
 	/* NUL bytes are data */
 	{ "nul", IN("a\0b,\0\n\"\0\",c\0"), ',', 1, 0,
-	    ROWS(R(1, F("a\0b"), F("\0")), R(2, F("\0"), F("c\0"))), OK },
+	    ROWS(R(1, F("a\0b"), F("\0")), R(2, Q("\0"), F("c\0"))), OK },
 	{ "nul-only", IN("\0"), ',', 1, 0,
 	    ROWS(R(1, F("\0"))), OK },
 	{ "nul-quoted-multiline", IN("\"\0\n\0\"\n"), ',', 1, 0,
-	    ROWS(R(1, F("\0\n\0"))), OK },
+	    ROWS(R(1, Q("\0\n\0"))), OK },
 
 	/* valid UTF-8: 2, 3, 4 bytes, the extremes */
 	{ "utf8-valid", IN("\xC2\xA9,\xE4\xB8\xAD\xE6\x96\x87,"
@@ -253,7 +280,7 @@ static const struct tcase cases[] = {
 	    F("\xED\x9F\xBF"), F("\xEE\x80\x80"), F("\xDF\xBF"))), OK },
 	{ "utf8-quoted-multiline", IN("\"\xE4\xB8\xAD\n\xF0\x9F\x98\x80\"\n"),
 	    ',', 1, 0,
-	    ROWS(R(1, F("\xE4\xB8\xAD\n\xF0\x9F\x98\x80"))), OK },
+	    ROWS(R(1, Q("\xE4\xB8\xAD\n\xF0\x9F\x98\x80"))), OK },
 	{ "utf8-ascii-neighbours", IN("\xE4\xB8\xAD,\xF0\x9F\x98\x80\r\n"),
 	    ',', 1, 0,
 	    ROWS(R(1, F("\xE4\xB8\xAD"), F("\xF0\x9F\x98\x80"))), OK },
@@ -304,7 +331,7 @@ static const struct tcase cases[] = {
 	{ "lone-continuation-unchecked", IN("ok\n\x80\n"), ',', 0, 0,
 	    ROWS(R(1, F("ok")), R(2, F("\x80"))), OK },
 	{ "invalid-in-quoted-unchecked", IN("ok\n\"a,\xC3\"\n"), ',', 0, 0,
-	    ROWS(R(1, F("ok")), R(2, F("a,\xC3"))), OK },
+	    ROWS(R(1, F("ok")), R(2, Q("a,\xC3"))), OK },
 
 	/* unterminated quoted field: error on the line where the row starts */
 	{ "unterminated", IN("a\n\"b\nc"), ',', 1, 0,
@@ -342,7 +369,7 @@ static const struct tcase cases[] = {
 	{ "max-row-fields-exceeded", IN("ab,cde\n"), ',', 1, 4,
 	    NOROWS, 1 },
 	{ "max-row-quoted-exact", IN("\"ab\"\"c\"\n"), ',', 1, 4,
-	    ROWS(R(1, F("ab\"c"))), OK },
+	    ROWS(R(1, Q("ab\"c"))), OK },
 	{ "max-row-multiline", IN("x\n\"ab\ncd\"\n"), ',', 1, 4,
 	    ROWS(R(1, F("x"))), 2 },
 	{ "max-row-eof", IN("abcde"), ',', 1, 4,
@@ -459,7 +486,7 @@ msg_got_row(struct msg *m, const struct csv_row *row)
 
 	msg_add(m, "line %llu [", (unsigned long long)row->line);
 	for (i = 0; i < row->nfields; i++) {
-		msg_add(m, "%s", i ? ", " : "");
+		msg_add(m, "%s%s", i ? ", " : "", row->quoted[i] ? "Q" : "F");
 		msg_bytes(m, row->field[i], row->len[i]);
 	}
 	msg_add(m, "]");
@@ -475,7 +502,8 @@ msg_want_row(struct msg *m, const struct xrow *x)
 	else
 		msg_add(m, "line %llu [", (unsigned long long)x->line);
 	for (i = 0; i < MAXF && x->f[i].s; i++) {
-		msg_add(m, "%s", i ? ", " : "");
+		msg_add(m, "%s%s", i ? ", " : "", x->f[i].q == ANYQ ? "" :
+		    x->f[i].q ? "Q" : "F");
 		msg_bytes(m, x->f[i].s, x->f[i].n);
 	}
 	msg_add(m, "]");
@@ -515,6 +543,8 @@ row_matches(const struct csv_row *row, const struct xrow *x)
 		if (row->len[i] != x->f[i].n ||
 		    memcmp(row->field[i], x->f[i].s, x->f[i].n) != 0 ||
 		    row->field[i][row->len[i]] != '\0')
+			return 0;
+		if (x->f[i].q != ANYQ && row->quoted[i] != x->f[i].q)
 			return 0;
 	}
 	return 1;
@@ -869,6 +899,7 @@ START_TEST(test_big_field)
 	rows[1].line = 2;
 	rows[1].f[0].s = field;
 	rows[1].f[0].n = flen;
+	rows[1].f[0].q = 1;
 	rows[2].line = 3 + nl;
 	rows[2].f[0].s = "z";
 	rows[2].f[0].n = 1;
@@ -961,6 +992,7 @@ START_TEST(test_many_rows)
 		q += n + 1;
 		if (i % 5 == 0) {	/* a quoted field with a line end */
 			n = sprintf(q, "q%s\"%zu", le, i);
+			rows[i].f[1].q = 1;
 			inlen += (size_t)sprintf((char *)in + inlen,
 			    "r%zu,\"q%s\"\"%zu\"%s", i, le, i, le);
 			line += 2;
@@ -1041,6 +1073,7 @@ START_TEST(test_spans)
 				in[inlen++] = '"';
 			rows[i].f[j].s = start;
 			rows[i].f[j].n = (size_t)(q - start);
+			rows[i].f[j].q = isq;
 			*q++ = '\0';
 		}
 		if (i % 2) {
@@ -1156,6 +1189,7 @@ parse_expected(char *t, size_t len, size_t *nrowsp, struct msg *m)
 		}
 		src = dst = p + 2;
 		rows[nrows - 1].f[nf].s = dst;
+		rows[nrows - 1].f[nf].q = ANYQ; /* the answers do not say */
 		while (src < eol) {
 			if (*src != '\\') {
 				*dst++ = *src++;

@@ -304,8 +304,8 @@ END_TEST
 /* Same header twice gives the same names; a new header, new ones. */
 START_TEST(names_rebuild)
 {
-	struct field a[2] = { { "x", 1 }, { "x", 1 } };
-	struct field b[2] = { { "y", 1 }, { "", 0 } };
+	struct field a[2] = { { "x", 1, 0 }, { "x", 1, 0 } };
+	struct field b[2] = { { "y", 1, 0 }, { "", 0, 0 } };
 	struct xml_names n;
 
 	xml_names_init(&n);
@@ -621,23 +621,27 @@ struct doc_row {
 };
 
 static const struct field doc_header[DOC_COLS] = {
-	{ "ticker", 6 }, { "a b", 3 }, { "", 0 }, { "股票代码", 12 },
-	{ "ticker", 6 },
+	{ "ticker", 6, 0 }, { "a b", 3, 0 }, { "", 0, 0 },
+	{ "股票代码", 12, 0 }, { "ticker", 6, 0 },
 };
 static const char *doc_names[DOC_TOTAL] = {
 	"ticker", "a_b", "field3", "股票代码", "ticker_2", "field6",
 };
 static const struct doc_row doc_rows[] = {
-	{ 2, 6, { { "ACME", 4 }, { "<b>&amp;</b>", 12 }, { "", 0 },
-	    { "\"q\" 'a'", 7 }, { "a\rb", 3 }, { "x\r\ny", 4 } }, { NULL } },
-	{ 3, 6, { { "  spaces  ", 10 }, { "]]>", 3 }, { "\t\n", 2 },
-	    { "股票 😀", 11 }, { "\r", 1 }, { "&#13;", 5 } }, { NULL } },
-	{ 7, 6, { { "a\0b", 3 }, { "\x01\x0b", 2 }, { "\xef\xbf\xbe", 3 },
-	    { "", 0 }, { "", 0 }, { "", 0 } },
+	{ 2, 6, { { "ACME", 4, 0 }, { "<b>&amp;</b>", 12, 0 }, { "", 0, 0 },
+	    { "\"q\" 'a'", 7, 0 }, { "a\rb", 3, 0 }, { "x\r\ny", 4, 0 } },
+	    { NULL } },
+	{ 3, 6, { { "  spaces  ", 10, 0 }, { "]]>", 3, 0 }, { "\t\n", 2, 0 },
+	    { "股票 😀", 11, 0 }, { "\r", 1, 0 }, { "&#13;", 5, 0 } },
+	    { NULL } },
+	{ 7, 6, { { "a\0b", 3, 0 }, { "\x01\x0b", 2, 0 },
+	    { "\xef\xbf\xbe", 3, 0 },
+	    { "", 0, 0 }, { "", 0, 0 }, { "", 0, 0 } },
 	    { "a\xef\xbf\xbd" "b", "\xef\xbf\xbd\xef\xbf\xbd", "\xef\xbf\xbd",
 	    NULL, NULL, NULL } },
-	{ 9, 3, { { "short", 5 }, { "row", 3 }, { ">", 1 } }, { NULL } },
-	{ 12, 0, { { NULL, 0 } }, { NULL } },
+	{ 9, 3, { { "short", 5, 0 }, { "row", 3, 0 }, { ">", 1, 0 } },
+	    { NULL } },
+	{ 12, 0, { { NULL, 0, 0 } }, { NULL } },
 };
 #define NDOC_ROWS (sizeof(doc_rows) / sizeof(doc_rows[0]))
 
@@ -767,9 +771,13 @@ START_TEST(doc_text_form)
 	    "  <row line=\"2\"><ticker>ACME</ticker><price>12.50</price></row>\n"
 	    "  <row line=\"3\"><ticker>股票</ticker><price></price></row>\n"
 	    "</table>\n";
-	static const struct field h[2] = { { "ticker", 6 }, { "price", 5 } };
-	static const struct field r1[2] = { { "ACME", 4 }, { "12.50", 5 } };
-	static const struct field r2[2] = { { "股票", 6 }, { "", 0 } };
+	static const struct field h[2] = {
+		{ "ticker", 6, 0 }, { "price", 5, 0 },
+	};
+	static const struct field r1[2] = {
+		{ "ACME", 4, 0 }, { "12.50", 5, 0 },
+	};
+	static const struct field r2[2] = { { "股票", 6, 0 }, { "", 0, 0 } };
 	char path[128], got[512];
 	struct xml_doc d;
 	ssize_t n;
@@ -807,7 +815,7 @@ END_TEST
 START_TEST(doc_large)
 {
 	enum { ROWS = 30000 };
-	static const struct field h[2] = { { "k", 1 }, { "v", 1 } };
+	static const struct field h[2] = { { "k", 1, 0 }, { "v", 1, 0 } };
 	char path[128], key[32], cmd[160];
 	struct field f[2];
 	struct xml_doc d;
@@ -857,7 +865,7 @@ quiet_errors(void *ctx, const char *fmt, ...)
 
 START_TEST(doc_write_error)
 {
-	static const struct field h[1] = { { "v", 1 } };
+	static const struct field h[1] = { { "v", 1, 0 } };
 	struct field f[1];
 	char value[4096];
 	struct xml_doc d;
@@ -888,8 +896,8 @@ END_TEST
 
 START_TEST(doc_row_too_wide)
 {
-	static const struct field h[1] = { { "v", 1 } };
-	static const struct field f[2] = { { "a", 1 }, { "b", 1 } };
+	static const struct field h[1] = { { "v", 1, 0 } };
+	static const struct field f[2] = { { "a", 1, 0 }, { "b", 1, 0 } };
 	char path[128];
 	struct xml_doc d;
 	int fd;
@@ -916,8 +924,8 @@ static const char *unusual_sources[] = { "a\x01" "b.csv", "caf\xe9.csv",
 
 START_TEST(doc_source_unusual)
 {
-	static const struct field h[1] = { { "v", 1 } };
-	static const struct field f[1] = { { "1", 1 } };
+	static const struct field h[1] = { { "v", 1, 0 } };
+	static const struct field f[1] = { { "1", 1, 0 } };
 	const char *source = unusual_sources[_i];
 	char path[128];
 	struct xml_doc d;

@@ -10,7 +10,10 @@
  * trips cover 0..N columns and fields, empty fields, NUL bytes inside
  * names and values, extreme line numbers, a 70000-column header and a
  * 200000-field row, and a few hundred random shapes from a fixed seed,
- * each read back from a heap block of exactly its length.
+ * each read back from a heap block of exactly its length; every field's
+ * quoted flag comes back as it went in (any nonzero as 1), a header
+ * name's as 0; and from a CSV file through input_next (a padding field
+ * unquoted, --no-header's first row too) into a record and back.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,8 +24,11 @@
 
 #include "suites.h"
 #include "buf.h"
+#include "input.h"
+#include "options.h"
 #include "recfix.h"
 #include "record.h"
+#include "tmpdir.h"
 
 /* --- helpers ------------------------------------------------------------ */
 
@@ -40,6 +46,8 @@ assert_field_eq(const struct field *got, const struct field *want)
 {
 	REQUIRE_MSG(got->len == want->len, "field length %u, want %u", got->len,
 	    want->len);
+	REQUIRE_MSG(got->quoted == (want->quoted != 0), "quoted %u, want %u",
+	    got->quoted, want->quoted != 0);
 	REQUIRE_MSG(want->len == 0 || memcmp(got->s, want->s, want->len) == 0,
 	    "field bytes differ");
 	REQUIRE_MSG(got->s[got->len] == '\0', "field without its NUL");
@@ -69,8 +77,11 @@ check_round_trip(const struct buf *b, uint64_t sid, uint64_t first_row,
 	ck_assert_uint_eq(c.source.len, strlen(source));
 	ck_assert_str_eq(c.source.s, source);
 	for (i = 0; i < ncols; i++) {
+		struct field name = header[i];
+
+		name.quoted = 0; /* a name's flag is not recorded */
 		assert_inside(&names[i], data, data + b->len);
-		assert_field_eq(&names[i], &header[i]);
+		assert_field_eq(&names[i], &name);
 	}
 	for (i = 0; i < nrows; i++)
 		if (rows[i].n > most)
@@ -96,11 +107,14 @@ check_round_trip(const struct buf *b, uint64_t sid, uint64_t first_row,
 
 START_TEST(layout_exact)
 {
-	static const struct field h[2] = { { "a", 1 }, { "", 0 } };
-	static const struct trow r[1] = { { 2, 2, { { "xy", 2 }, { "\0", 1 } } } };
+	static const struct field h[2] = { { "a", 1, 0 }, { "", 0, 1 } };
+	static const struct trow r[1] = {
+		{ 2, 2, { { "xy", 2, 1 }, { "\0", 1, 0 } } },
+	};
 	struct buf b, want;
 	uint64_t u64;
 	uint32_t u32;
+	unsigned char flags;
 
 	buf_init(&b, 0);
 	buf_init(&want, 0);
@@ -131,9 +145,13 @@ START_TEST(layout_exact)
 	u32 = 2;
 	buf_append(&want, &u32, 4);                 /* nfields */
 	buf_append(&want, &u32, 4);
+	flags = FIELD_QUOTED;
+	buf_append(&want, &flags, 1);               /* "xy" was quoted */
 	buf_append(&want, "xy", 3);
 	u32 = 1;
 	buf_append(&want, &u32, 4);
+	flags = 0;
+	buf_append(&want, &flags, 1);
 	buf_append(&want, "\0", 2);
 	ck_assert_uint_eq(b.len, want.len);
 	ck_assert_msg(memcmp(b.data, want.data, b.len) == 0, "layout differs");
@@ -160,15 +178,18 @@ END_TEST
 START_TEST(round_trip_shapes)
 {
 	static const struct trow rows[] = {
-		{ 1, 0, { { NULL, 0 } } },
-		{ 2, 1, { { "", 0 } } },
-		{ 3, 3, { { "", 0 }, { "", 0 }, { "", 0 } } },
-		{ UINT64_MAX, 2, { { "\0\0\0", 3 }, { "a\0", 2 } } },
-		{ 0, MAXF, { { "1", 1 }, { "2", 1 }, { "3", 1 }, { "4", 1 },
-		    { "5", 1 }, { "6", 1 }, { "7", 1 }, { "8", 1 }, { "9", 1 },
-		    { "10", 2 }, { "11", 2 }, { "12", 2 }, { "13", 2 },
-		    { "14", 2 }, { "15", 2 }, { "", 0 } } },
-		{ 4, 1, { { "\"quoted, with\r\nnewline\"", 23 } } },
+		{ 1, 0, { { NULL, 0, 0 } } },
+		{ 2, 1, { { "", 0, 0 } } },
+		{ 3, 3, { { "", 0, 1 }, { "", 0, 0 }, { "", 0, 1 } } },
+		{ UINT64_MAX, 2, { { "\0\0\0", 3, 1 }, { "a\0", 2, 0 } } },
+		{ 0, MAXF, { { "1", 1, 0 }, { "2", 1, 1 }, { "3", 1, 0 },
+		    { "4", 1, 1 }, { "5", 1, 0 }, { "6", 1, 0 }, { "7", 1, 1 },
+		    { "8", 1, 1 }, { "9", 1, 0 }, { "10", 2, 0 },
+		    { "11", 2, 0 }, { "12", 2, 1 }, { "13", 2, 0 },
+		    { "14", 2, 0 }, { "15", 2, 1 }, { "", 0, 1 } } },
+		/* any nonzero flag is "quoted": read back as 1 */
+		{ 4, 2, { { "\"quoted, with\r\nnewline\"", 23, 0xff },
+		    { "x", 1, 2 } } },
 	};
 	struct buf b;
 	uint32_t nrows = sizeof(rows) / sizeof(rows[0]), k;
@@ -214,6 +235,7 @@ START_TEST(round_trip_random)
 			k = (uint32_t)(rng(&seed) % (MAXF * 4));
 			header[i].s = pool[k];
 			header[i].len = (uint32_t)(rng(&seed) % 40);
+			header[i].quoted = (unsigned char)(rng(&seed) & 1);
 		}
 		for (i = 0; i < nrows; i++) {
 			rows[i].line = rng(&seed);
@@ -222,6 +244,8 @@ START_TEST(round_trip_random)
 				k = (uint32_t)(rng(&seed) % (MAXF * 4));
 				rows[i].f[j].s = pool[k];
 				rows[i].f[j].len = (uint32_t)(rng(&seed) % 40);
+				rows[i].f[j].quoted =
+				    (unsigned char)(rng(&seed) % 3 == 0);
 			}
 		}
 		snprintf(source, sizeof(source), "in-%d.csv", iter);
@@ -256,6 +280,7 @@ START_TEST(round_trip_huge_counts)
 	for (i = 0; i < WIDE; i++) {
 		f[i].s = (i % 3) ? "v" : "";
 		f[i].len = (i % 3) ? 1 : 0;
+		f[i].quoted = i % 5 == 0 || i % 7 == 0;
 	}
 	buf_init(&b, 0);
 	ck_assert_int_eq(chunk_begin(&b, 1, 1, "wide.csv", h, COLS), 0);
@@ -294,7 +319,8 @@ START_TEST(round_trip_huge_counts)
 	ck_assert_uint_eq(n, WIDE);
 	for (i = 0; i < WIDE; i++) {
 		assert_inside(&got[i], data, data + b.len);
-		REQUIRE_MSG(got[i].len == f[i].len, "field %u", i);
+		REQUIRE_MSG(got[i].len == f[i].len &&
+		    got[i].quoted == f[i].quoted, "field %u", i);
 	}
 	ck_assert_int_eq(chunk_next_row(&c, &line, got, WIDE, &n), 1);
 	ck_assert_uint_eq(n, 2);
@@ -336,13 +362,13 @@ END_TEST
  * count, raised by each wider row, never lowered by a narrower one. */
 START_TEST(width_in_header)
 {
-	static const struct field h[2] = { { "a", 1 }, { "b", 1 } };
+	static const struct field h[2] = { { "a", 1, 0 }, { "b", 1, 0 } };
 	static const struct trow r[4] = {
-		{ 2, 1, { { "x", 1 } } },
-		{ 3, 5, { { "", 0 }, { "", 0 }, { "", 0 }, { "", 0 },
-		    { "", 0 } } },
-		{ 4, 3, { { "", 0 }, { "", 0 }, { "", 0 } } },
-		{ 5, 0, { { NULL, 0 } } },
+		{ 2, 1, { { "x", 1, 0 } } },
+		{ 3, 5, { { "", 0, 0 }, { "", 0, 1 }, { "", 0, 0 },
+		    { "", 0, 1 }, { "", 0, 0 } } },
+		{ 4, 3, { { "", 0, 1 }, { "", 0, 1 }, { "", 0, 0 } } },
+		{ 5, 0, { { NULL, 0, 0 } } },
 	};
 	static const uint32_t want[5] = { 2, 2, 5, 5, 5 };
 	struct buf b;
@@ -390,6 +416,87 @@ START_TEST(sid_first)
 }
 END_TEST
 
+/* Reads path with input_next (--ragged, with or without --no-header),
+ * puts every row into one record and reads it back: each row's fields'
+ * quoting, "Q" or "F" each, must be want[i]'s. */
+static void
+check_input_quoting(const char *path, int no_header, const char *const *want,
+    uint32_t nwant)
+{
+	struct field names[MAXF], got[MAXF];
+	const struct field *f;
+	struct options o;
+	struct input in;
+	struct chunk c;
+	struct buf b;
+	uint64_t line;
+	uint32_t n, i, j, nrows = 0;
+	char q[MAXF + 1];
+
+	memset(&o, 0, sizeof(o));
+	o.delim = ',';
+	o.ragged = 1;
+	o.no_header = no_header;
+	buf_init(&b, 0);
+	ck_assert_int_eq(input_open(&in, path, &o, 0), 0);
+	ck_assert_int_eq(chunk_begin(&b, 1, 1, path, in.header, in.ncols), 0);
+	while (input_next(&in, &f, &n, &line) == 1) {
+		ck_assert_uint_lt(nrows, nwant);
+		for (j = 0; j < n; j++)
+			q[j] = f[j].quoted ? 'Q' : 'F';
+		q[n] = '\0';
+		ck_assert_msg(strcmp(q, want[nrows]) == 0, "input row %u: %s, "
+		    "want %s", nrows + 1, q, want[nrows]);
+		ck_assert_int_eq(chunk_add_row(&b, line, f, n), 0);
+		nrows++;
+	}
+	ck_assert_uint_eq(nrows, nwant);
+	chunk_finish(&b, nrows, line);
+	ck_assert_int_eq(chunk_open(&c, b.data, b.len, names, MAXF), 0);
+	for (i = 0; i < c.ncols; i++)
+		ck_assert_uint_eq(names[i].quoted, 0);
+	for (i = 0; i < nrows; i++) {
+		ck_assert_int_eq(chunk_next_row(&c, &line, got, MAXF, &n), 1);
+		for (j = 0; j < n; j++)
+			q[j] = got[j].quoted ? 'Q' : 'F';
+		q[n] = '\0';
+		ck_assert_msg(strcmp(q, want[i]) == 0, "record row %u: %s, "
+		    "want %s", i + 1, q, want[i]);
+	}
+	ck_assert_int_eq(chunk_next_row(&c, &line, got, MAXF, &n), 0);
+	input_close(&in);
+	buf_free(&b);
+}
+
+START_TEST(input_quoting_round_trip)
+{
+	static const char csv[] = "\"h1\",h2,h3\r\n"
+	    "\"a\",b,\"\"\n"
+	    ",\"\",c\n"
+	    "\"x\"\n"                   /* short: two padding fields */
+	    "\n"
+	    "\"\",,,\"long\"\n"         /* long: kept whole */
+	    "\"multi\nline\",\"\"\"\",";
+	static const char *const rows[] = {
+		"QFQ", "FQF", "QFF", "QFFQ", "QQF",
+	};
+	static const char *const rows_no_header[] = {
+		"QFF", "QFQ", "FQF", "QFF", "QFFQ", "QQF",
+	};
+	char path[128];
+	int fd;
+
+	fd = tmpdir_file(path, sizeof(path), "csvpack-unit-record-");
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, csv, sizeof(csv) - 1),
+	    (ssize_t)(sizeof(csv) - 1));
+	close(fd);
+	check_input_quoting(path, 0, rows, 5);
+	check_input_quoting(path, 1, rows_no_header, 6);
+	unlink(path);
+}
+END_TEST
+
 Suite *
 record_suite(void)
 {
@@ -405,6 +512,7 @@ record_suite(void)
 	tcase_add_test(r, width_before_rows);
 	tcase_add_test(r, width_in_header);
 	tcase_add_test(r, sid_first);
+	tcase_add_test(r, input_quoting_round_trip);
 	suite_add_tcase(s, r);
 	return s;
 }

@@ -11,7 +11,8 @@
  * (truncate_rejected): a record cut short is bad, record.h says, even
  * when the cut falls between two rows.  Every length field (source,
  * names, nfields, values, ncols) set to values past the end must be
- * rejected, and so must a width that is not the widest row's; every byte
+ * rejected, and so must a width that is not the widest row's and a
+ * field's flags byte with a bit other than FIELD_QUOTED; every byte
  * of a record set to 0x00, 0xFF, 0x7F or flipped must never lead to a
  * read out of bounds.
  */
@@ -58,10 +59,12 @@ read_all(const unsigned char *data, size_t len, uint32_t max)
 
 /* Offsets of the u32 length fields of a record, found by walking the
  * layout record.h documents (so the walk checks that layout too).
- * kind: 'c' ncols, 's' a string's length, 'n' a row's nfields. */
+ * kind: 'c' ncols, 's' a string's length, 'n' a row's nfields.  With
+ * flags, the offsets of the row fields' flags bytes go there too
+ * (*nflags of them). */
 static size_t
-length_offsets(const unsigned char *p, size_t len, size_t *off, char *kind,
-    size_t cap)
+length_offsets_flags(const unsigned char *p, size_t len, size_t *off,
+    char *kind, size_t cap, size_t *flags, size_t *nflags)
 {
 	size_t at = 8, k = 0;
 	uint32_t ncols, nrows, v, i, j, nf;
@@ -86,7 +89,13 @@ length_offsets(const unsigned char *p, size_t len, size_t *off, char *kind,
 		for (j = 0; j < nf; j++) {
 			memcpy(&v, p + at, 4);
 			off[k] = at, kind[k++] = 's';
-			at += 4 + (size_t)v;
+			at += 4;
+			ck_assert_uint_le(p[at], FIELD_QUOTED);
+			if (flags) {
+				ck_assert_uint_lt(*nflags, cap);
+				flags[(*nflags)++] = at;
+			}
+			at += 1 + (size_t)v;
 			ck_assert_int_eq(p[at], '\0');
 			at++;
 		}
@@ -94,6 +103,13 @@ length_offsets(const unsigned char *p, size_t len, size_t *off, char *kind,
 	}
 	ck_assert_uint_eq(at, len); /* nothing else in the record */
 	return k;
+}
+
+static size_t
+length_offsets(const unsigned char *p, size_t len, size_t *off, char *kind,
+    size_t cap)
+{
+	return length_offsets_flags(p, len, off, kind, cap, NULL, NULL);
 }
 
 /* Every prefix: reading stays inside the block and never crashes. */
@@ -196,6 +212,40 @@ START_TEST(corrupt_lengths_rejected)
 			free(data);
 		}
 		memcpy(b.data + off[i], &orig, 4);
+	}
+	buf_free(&b);
+}
+END_TEST
+
+/* A flags byte is FIELD_QUOTED or 0: any other bit is a bad record, on
+ * every field of the sample; either good value reads. */
+START_TEST(corrupt_flags_rejected)
+{
+	static const unsigned char bad[] = { 2, 3, 0x80, 0x81, 0xFE, 0xFF };
+	struct buf b;
+	size_t off[128], flags[128], nflags = 0, i, v;
+	char kind[128];
+	unsigned char *data, orig;
+
+	buf_init(&b, 0);
+	build_sample(&b);
+	length_offsets_flags(b.data, b.len, off, kind, 128, flags, &nflags);
+	ck_assert_uint_eq(nflags, 3 + 0 + 4 + 1);
+	for (i = 0; i < nflags; i++) {
+		orig = b.data[flags[i]];
+		for (v = 0; v < sizeof(bad); v++) {
+			b.data[flags[i]] = bad[v];
+			data = exact_copy(b.data, b.len);
+			ck_assert_msg(read_all(data, b.len, MAXF) == -1,
+			    "flags byte at %zu set to 0x%02x not refused",
+			    flags[i], bad[v]);
+			free(data);
+		}
+		b.data[flags[i]] = orig ^ FIELD_QUOTED;
+		data = exact_copy(b.data, b.len);
+		ck_assert_int_eq(read_all(data, b.len, MAXF), 4);
+		free(data);
+		b.data[flags[i]] = orig;
 	}
 	buf_free(&b);
 }
@@ -319,6 +369,7 @@ record_bad_suite(void)
 	tcase_add_test(h, truncate_rejected);
 	tcase_add_test(h, nrows_mismatch_rejected);
 	tcase_add_test(h, corrupt_lengths_rejected);
+	tcase_add_test(h, corrupt_flags_rejected);
 	tcase_add_test(h, corrupt_bytes_in_bounds);
 	tcase_add_test(h, corrupt_width_rejected);
 	tcase_add_test(h, corrupt_ncols);
