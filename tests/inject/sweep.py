@@ -29,6 +29,12 @@ Stages (STAGE in --only):
                                 of a good delivery (made once, by a clean
                                 `csvpack -o DIR -b 3 -r 50 --manifest IN...`),
                                 the inputs given: every row compared
+  locate                        `csvpack-admin locate DIR IN2:ROW` on a copy
+                                of verify's delivery, ROW the middle row of
+                                in2.csv (IN2 named as the run named it)
+  locate-line                   `csvpack-admin locate --line DIR IN2:LINE`,
+                                LINE the second line of the multi-line row
+                                of in2.csv nearest its middle
 
 After each point: no hang (timeout: the process group is killed); exit 1
 with a message naming the operation or a file, or exit 0 where the failure
@@ -45,13 +51,21 @@ or exit 0 with the clean run's summary ("...: OK"; a write to stderr that
 failed may cut it), never 65; DIR (every entry's type, mode, size, mtime)
 and the inputs unchanged; no process of it left (it makes nothing in
 /dev/shm and names no pipeline, so other people's pipelines are never
-looked at).
+looked at).  locate (and locate-line) likewise: DIR and the inputs
+unchanged, no process left; exit 1 with nothing on stdout and a message
+naming the operation, the error or a file (INPUT:ROW itself, which every
+message quotes, does not count) that does not say the row is not archived
+(it is: that is a false answer, on stderr); or exit 0 with stdout exactly
+the clean run's `DIR/ARCHIVE MEMBER` line (which the archives confirm) and
+nothing on stderr.
 
 Classes: ok-failed ok-survived not-reached BAD-hang BAD-crash (a signal,
 or a sanitizer's report) BAD-status BAD-silent BAD-shm-left BAD-proc-left
-BAD-archive BAD-lost BAD-dup BAD-resume BAD-wrote (verify changed DIR or
-an input) BAD-false-problem (verify printed a problem for a good
-delivery).  stdout: one line per BAD point, `STAGE FUNC NTH ERRNO CLASS
+BAD-archive BAD-lost BAD-dup BAD-resume BAD-wrote (verify or locate
+changed DIR or an input) BAD-false-problem (verify printed a problem for a
+good delivery) BAD-wrong-answer (locate printed another answer than the
+clean run's, printed one though it failed, or said an archived row is not
+archived).  stdout: one line per BAD point, `STAGE FUNC NTH ERRNO CLASS
 DETAIL`, then a summary table.  Exit status 1 if any point is BAD, 2 when
 the setup (baseline runs) fails.
 """
@@ -165,8 +179,8 @@ EXTRA_OK = {("iconv", "EILSEQ"): {65}}
 STRERROR = {n: os.strerror(getattr(__import__("errno"), n.rstrip("+")))
             for n in {m for ms in MODES.values() for m in ms} if n != "short"}
 
-SEVERITY = ["BAD-hang", "BAD-crash", "BAD-wrote", "BAD-false-problem",
-            "BAD-lost", "BAD-dup", "BAD-archive",
+SEVERITY = ["BAD-hang", "BAD-crash", "BAD-wrong-answer", "BAD-wrote",
+            "BAD-false-problem", "BAD-lost", "BAD-dup", "BAD-archive",
             "BAD-resume", "BAD-shm-left", "BAD-proc-left", "BAD-status",
             "BAD-silent"]
 CLASSES = ["ok-failed", "ok-survived", "not-reached"] + SEVERITY
@@ -586,6 +600,10 @@ class Ctx:
         self.verify_listing = None  # ... its tree_listing
         self.inputs_listing = None  # ... and files_listing(inputs)
         self.verify_summary = None  # the clean verify's last stderr line
+        # locate: stage -> (--line?, N, the row's (source, line)), and the
+        # answer's (archive, member), from the archives
+        self.locate_targets = locate_targets(self.inputs[1], self.expected)
+        self.locate_want = {}
 
     def new_dir(self, tag):
         with self.lock:
@@ -625,6 +643,45 @@ def verify_cmd(ctx, d, name):
             os.path.join(d, "out")] + ctx.inputs
 
 
+def locate_targets(input2, expected):
+    """The rows the locate stages ask for: the middle row of in2.csv by
+    ROW, and by LINE the second line of its multi-line row nearest the
+    middle (the middle row's first line when it has none)."""
+    starts = [l for s, l, _ in expected if s == input2]
+    mid = len(starts) // 2  # ROW mid starts on starts[mid - 1]
+    # rows (0-based) whose next row starts two or more lines later
+    multi = [i for i in range(len(starts) - 1)
+             if starts[i + 1] - starts[i] >= 2]
+    if multi:
+        k = min(multi, key=lambda i: (abs(i - (mid - 1)), i))
+        line = starts[k] + 1
+    else:
+        k = mid - 1
+        line = starts[k]
+    return {
+        "locate": (False, mid, (input2, starts[mid - 1])),
+        "locate-line": (True, line, (input2, starts[k])),
+    }
+
+
+def locate_arg(ctx, stage):
+    _, n, _ = ctx.locate_targets[stage]
+    return "%s:%d" % (ctx.inputs[1], n)
+
+
+def locate_cmd(ctx, d, stage):
+    by_line = ctx.locate_targets[stage][0]
+    return ([os.path.join(BIN, "csvpack-admin"), "locate"] +
+            (["--line"] if by_line else []) +
+            [os.path.join(d, "out"), locate_arg(ctx, stage)])
+
+
+def locate_answer(ctx, stage, d):
+    """The line a right answer prints for the point's DIR."""
+    a, m = ctx.locate_want[stage]
+    return ("%s/%s %s\n" % (os.path.join(d, "out"), a, m)).encode()
+
+
 # stage key -> (program the shim matches, kind)
 STAGES = {
     "producer": ("csvpack-producer", "pipeline"),
@@ -635,6 +692,8 @@ STAGES = {
     "converter-stdout": ("csvpack-converter", "stdout"),
     "packer-dir": ("csvpack-packer", "dir"),
     "verify": ("csvpack-admin", "verify"),
+    "locate": ("csvpack-admin", "locate"),
+    "locate-line": ("csvpack-admin", "locate"),
 }
 ENC_FUNCS = {"iconv", "iconv_open"}
 
@@ -647,7 +706,7 @@ def command(ctx, stage, d, name):
         for n, data in ctx.docs.items():
             with open(os.path.join(d, "src", n), "wb") as f:
                 f.write(data)
-    elif STAGES[stage][1] == "verify":
+    elif STAGES[stage][1] in ("verify", "locate"):
         # A copy of the delivery, mtimes kept: a point that writes to it
         # cannot upset the others.
         shutil.copytree(verify_source(ctx), os.path.join(d, "out"),
@@ -695,6 +754,8 @@ def command_preview(ctx, stage, d, name):
         return stdout_cmd(ctx, d, name)
     if kind == "verify":
         return verify_cmd(ctx, d, name)
+    if kind == "locate":
+        return locate_cmd(ctx, d, stage)
     return dir_cmd(ctx, d, name)
 
 
@@ -748,6 +809,26 @@ def baseline(ctx, stage):
             raise Bad("baseline %s: verify wrote to DIR: %s"
                       % (stage, "; ".join(changed[:3])))
         ctx.verify_summary = last
+    elif kind == "locate":
+        # The answer the archives give, which the clean run must print.
+        _, _, key = ctx.locate_targets[stage]
+        holders = [(a, m) for a, m, s, l, _ in
+                   scan_pipeline_dir(verify_source(ctx))[0] if (s, l) == key]
+        if len(holders) != 1:
+            raise Bad("baseline %s: %s:%d in %d archived documents"
+                      % (stage, key[0], key[1], len(holders)))
+        ctx.locate_want[stage] = holders[0]
+        out = open(os.path.join(d, "stdout"), "rb").read()
+        if out != locate_answer(ctx, stage, d) or err:
+            raise Bad("baseline %s: the clean locate's answer is not the "
+                      "archives' %r (stdout %r, stderr %r)"
+                      % (stage, locate_answer(ctx, stage, d), out[:200],
+                         err[:200]))
+        changed = listing_diff(ctx.verify_listing,
+                               tree_listing(os.path.join(d, "out")))
+        if changed:
+            raise Bad("baseline %s: locate wrote to DIR: %s"
+                      % (stage, "; ".join(changed[:3])))
     counts = {}
     try:
         with open(os.path.join(d, "counts")) as f:
@@ -914,7 +995,7 @@ def run_point(ctx, pt):
         if STAGES[pt.stage][1] == "dir":
             prep += " src && mkdir src && cp %s/*.xml src/" % shell_quote(
                 os.path.join(ctx.work, "docs"))
-        elif STAGES[pt.stage][1] == "verify":
+        elif STAGES[pt.stage][1] in ("verify", "locate"):
             prep += " && cp -a %s out" % shell_quote(ctx.verify_src)
         with open(os.path.join(d, "repro.sh"), "w") as f:
             f.write("#!/bin/sh\n# %s\ncd %s && %s && %s\n"
@@ -951,7 +1032,7 @@ def classify(ctx, pt, d, name):
             where += " in " + (lib[0] + " < " if lib else "") + symbolize(bt)
     if hung:
         note("BAD-hang", "no exit in %gs%s" % (ctx.timeout, where))
-        if kind != "verify":  # verify has no pipeline of its own
+        if kind not in ("verify", "locate"):  # no pipeline of their own
             subprocess.run([os.path.join(BIN, "csvpack"), "--cleanup", name],
                            env=ctx.base_env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=30)
@@ -981,8 +1062,9 @@ def classify(ctx, pt, d, name):
     retry = mode in ("short", "EINTR") or (mode == "EAGAIN" and nb)
     ok_codes = {1} | EXTRA_OK.get((func, mode.rstrip("+")), set())
 
-    # IPC and processes (verify names no pipeline: only its own process
-    # group is looked at, never /dev/shm, which other pipelines use)
+    # IPC and processes (verify and locate name no pipeline: only their
+    # own process group is looked at, never /dev/shm, which other
+    # pipelines use)
     if kind in ("pipeline", "enc"):
         shm = shm_of(name)
         if shm:
@@ -996,6 +1078,7 @@ def classify(ctx, pt, d, name):
 
     stage_rc = [e.get("status") for e in exits]
     out = open(outp, "rb").read()
+    said = err
     if kind in ("pipeline", "enc"):
         check_pipeline(ctx, pt, d, name, rc, out, kind, note)
     elif kind == "stdout":
@@ -1004,6 +1087,12 @@ def classify(ctx, pt, d, name):
                  "run's (%d bytes, want %d)" % (len(out), len(ctx.stdout_ref)))
     elif kind == "verify":
         check_verify(ctx, pt, d, rc, out, err, inj, note)
+    elif kind == "locate":
+        check_locate(ctx, pt, d, rc, out, err, note)
+        # Every message quotes INPUT:ROW, and some INPUT, a path locate
+        # never opens: it names no file.
+        said = err.replace(locate_arg(ctx, pt.stage), "INPUT:ROW").replace(
+            ctx.inputs[1], "INPUT")
     else:
         check_dir(ctx, pt, d, name, rc, out, note)
 
@@ -1015,7 +1104,7 @@ def classify(ctx, pt, d, name):
     elif rc in ok_codes and not retry:
         if not err.strip():
             note("BAD-silent", "exit %d, nothing on stderr" % rc)
-        elif not sensible_message(err, func, mode):
+        elif not sensible_message(said, func, mode):
             note("BAD-silent", "exit %d, vague: %s" % (rc, errline[:160]))
     elif rc >= 0 and not (rc > 128):
         if retry:
@@ -1132,6 +1221,43 @@ def check_verify(ctx, pt, d, rc, out, err, inj, note):
         if last != ctx.verify_summary and not on_stderr:
             note("BAD-status", "exit 0 but the summary is not the clean "
                  "run's: %r" % last[:200])
+    changed = listing_diff(ctx.verify_listing,
+                           tree_listing(os.path.join(d, "out")))
+    changed += listing_diff(ctx.inputs_listing, files_listing(ctx.inputs))
+    if changed:
+        note("BAD-wrote", "; ".join(changed[:4]))
+
+
+# What locate says of a row it does not find (admin/locate.c): of an
+# archived row, a false answer.
+NOT_ARCHIVED_RE = re.compile(r"not archived|holds no archived row|"
+                             r"cannot tell by line")
+
+
+def check_locate(ctx, pt, d, rc, out, err, note):
+    """locate of a row a good delivery holds: exit 0 only with the clean
+    run's answer and nothing on stderr; a failure prints no answer and
+    does not say the row is not archived; DIR and the inputs untouched."""
+    want = locate_answer(ctx, pt.stage, d)
+    got = out.decode(errors="replace").replace(d + "/", "")
+    if rc == 0:
+        if out != want:
+            note("BAD-wrong-answer", "exit 0, stdout %r (want %r)"
+                 % (got[:200], want.decode().replace(d + "/", "")))
+        if err.strip():
+            note("BAD-status", "exit 0 but stderr: %s"
+                 % err.strip().replace(d + "/", "")[:200])
+    elif out == want:
+        note("BAD-status", "exit %d but the answer is on stdout: %r"
+             % (rc, got[:200]))
+    elif out:
+        note("BAD-wrong-answer", "exit %d and stdout %r" % (rc, got[:200]))
+    if rc != 0:
+        m = NOT_ARCHIVED_RE.search(err)
+        if m:
+            line = [l for l in err.splitlines() if m.group(0) in l][0]
+            note("BAD-wrong-answer", "exit %d: the row is archived, but: %s"
+                 % (rc, line.replace(d + "/", "")[:240]))
     changed = listing_diff(ctx.verify_listing,
                            tree_listing(os.path.join(d, "out")))
     changed += listing_diff(ctx.inputs_listing, files_listing(ctx.inputs))
