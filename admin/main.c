@@ -92,7 +92,13 @@ main(int argc, char **argv)
 		rc = fputs(usage, stdout) == EOF ? fail_sys("stdout") : 0;
 	else
 		rc = fail_usage("unknown command '%s'\n%s", cmd, usage);
-	if (fflush(stdout) == EOF && rc == 0)
-		rc = fail_sys("stdout");
+	/* A failed flush must not leave the answer in stdio's buffer for
+	 * exit() to deliver after all: with exit 1, nothing may be taken
+	 * for an answer. */
+	if (fflush(stdout) == EOF) {
+		if (rc == 0)
+			rc = fail_sys("stdout");
+		close(STDOUT_FILENO);
+	}
 	return fail_status_of(rc);
 }
