@@ -52,9 +52,13 @@ struct converter {
 	struct field *fields;
 	uint32_t fields_cap;
 	uint64_t in_batch;   /* documents since the last handoff */
-	/* Replaced characters, reported once per input. */
+	/* Replaced characters and nulls, reported once per input. */
 	char *bad_source;
-	uint64_t bad_count, bad_line;
+	uint64_t bad_count, bad_line, null_count;
+	/* An input's header refused by the shape (--attr): the records
+	 * after it are taken off the ring unconverted, and the run ends
+	 * in order with that input's failure. */
+	int data_failed;
 };
 
 static void
@@ -66,26 +70,34 @@ report_replaced(struct converter *cv)
 		    cv->bad_source, (unsigned long long)cv->bad_line,
 		    (unsigned long long)cv->bad_count,
 		    cv->bad_count == 1 ? "" : "s");
+	if (cv->null_count)
+		msg_info("%s: %llu null field%s (--null)", cv->bad_source,
+		    (unsigned long long)cv->null_count,
+		    cv->null_count == 1 ? "" : "s");
 	free(cv->bad_source);
 	cv->bad_source = NULL;
 	cv->bad_count = 0;
+	cv->null_count = 0;
 }
 
+/* Counts a document's replaced characters and nulls for its input. */
 static void
-note_replaced(struct converter *cv, const char *source, uint64_t count,
-    uint64_t line)
+note_replaced(struct converter *cv, const char *source,
+    const struct xml_doc *d)
 {
 	if (cv->bad_source && strcmp(cv->bad_source, source) != 0)
 		report_replaced(cv);
-	if (!count)
+	if (!d->replaced && !d->nulls)
 		return;
 	if (!cv->bad_source) {
 		cv->bad_source = strdup(source);
-		cv->bad_line = line;
 		if (!cv->bad_source)
 			return;
 	}
-	cv->bad_count += count;
+	if (d->replaced && !cv->bad_count)
+		cv->bad_line = d->first_replaced_line;
+	cv->bad_count += d->replaced;
+	cv->null_count += d->nulls;
 }
 
 static int
@@ -103,6 +115,22 @@ grow_fields(struct converter *cv, uint32_t n)
 	return 0;
 }
 
+/* Opens a CHUNK record, its header in cv->fields.  0, or -1 (errno
+ * EBADMSG: a bad record). */
+static int
+open_chunk(struct converter *cv, const struct ring_rec *rec, struct chunk *c)
+{
+	if (grow_fields(cv, 16) < 0)
+		return errno = ENOMEM, -1;
+	for (;;) {
+		if (chunk_open(c, rec->data, rec->len, cv->fields,
+		    cv->fields_cap) == 0)
+			return 0;
+		if (c->ncols <= cv->fields_cap || grow_fields(cv, c->ncols) < 0)
+			return errno = EBADMSG, -1;
+	}
+}
+
 /* Writes the rows of one CHUNK record to fd as a document. */
 static int
 write_chunk(struct converter *cv, const struct ring_rec *rec, int fd,
@@ -112,15 +140,8 @@ write_chunk(struct converter *cv, const struct ring_rec *rec, int fd,
 	uint32_t n;
 	int rc;
 
-	if (grow_fields(cv, 16) < 0)
-		return errno = ENOMEM, -1;
-	for (;;) {
-		if (chunk_open(c, rec->data, rec->len, cv->fields,
-		    cv->fields_cap) == 0)
-			break;
-		if (c->ncols <= cv->fields_cap || grow_fields(cv, c->ncols) < 0)
-			return errno = EBADMSG, -1;
-	}
+	if (open_chunk(cv, rec, c) < 0)
+		return -1;
 	if (xml_doc_begin(&cv->doc, fd, c->source.s, c->sid) < 0 ||
 	    xml_doc_columns(&cv->doc, cv->fields, c->ncols, c->width) < 0)
 		return -1;
@@ -134,8 +155,7 @@ write_chunk(struct converter *cv, const struct ring_rec *rec, int fd,
 		return errno = EBADMSG, -1;
 	if (xml_doc_end(&cv->doc) < 0)
 		return -1;
-	note_replaced(cv, c->source.s, cv->doc.replaced,
-	    cv->doc.first_replaced_line);
+	note_replaced(cv, c->source.s, &cv->doc);
 	return 0;
 }
 
@@ -167,6 +187,18 @@ convert_record(struct converter *cv, const struct ring_rec *rec)
 
 	if (chunk_sid(rec->data, rec->len, &c.sid) < 0)
 		goto bad;
+	/* The shape's --attr against this input's header, before anything
+	 * is written (once per header: xml_shape.h). */
+	if (open_chunk(cv, rec, &c) < 0) {
+		if (errno == EBADMSG)
+			goto bad;
+		return fail_nomem("converter");
+	}
+	if (xml_doc_attrs(&cv->doc, c.source.s, cv->fields, c.ncols) < 0) {
+		if (fail_kind() == FAIL_DATA)
+			cv->data_failed = 1;
+		return -1;
+	}
 	staging_doc_name(final, sizeof(final), c.sid);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", final);
 	/* A new file of ours, never one that was there (outdir.h). */
@@ -271,9 +303,12 @@ run(struct converter *cv)
 			msg_warn("ring: unknown record type %u", rec.type);
 			return fail_note(FAIL_SYS);
 		}
-		if (convert_record(cv, &rec) < 0)
+		if (!cv->data_failed && convert_record(cv, &rec) < 0 &&
+		    !cv->data_failed)
 			return -1;
 		ring_release(&cv->pipe.ring, &rec);
+		if (cv->data_failed)
+			continue; /* nothing converted: drain to the end */
 		if (cv->in_batch++ == 0 && cv->opt->flush_after > 0)
 			cv->pipe.deadline_ms = now_ms() +
 			    (uint64_t)(cv->opt->flush_after * 1000.0);
@@ -285,9 +320,26 @@ run(struct converter *cv)
 	report_replaced(cv);
 	if (handoff(cv, 1) < 0)
 		return -1;
+	if (cv->data_failed)
+		return -1; /* said, and recorded as FAIL_DATA */
 	/* A stop asked of any stage (the shared flag) ends this one too. */
 	sig = pipeline_stop_signal(&cv->pipe);
 	return sig ? fail_note_stop(sig) : 0;
+}
+
+/* The shape options, checked once more (the option parser refuses what
+ * xml_shape_set does, saying more). */
+static int
+set_shape(struct xml_doc *d, const struct options *o)
+{
+	if (xml_doc_shape(d, o) == 0)
+		return 0;
+	if (errno == ENOMEM)
+		return fail_nomem("converter");
+	return fail_usage("the document shape is not valid: --root, --row "
+	    "and --xmlns-prefix must be XML names without a colon, the "
+	    "prefix neither xml nor xmlns (nor xsi under --null-as nil) and "
+	    "given with a non-empty --xmlns");
 }
 
 /* --stdout: one input, one document, no pipeline.  Returns 0 or -1. */
@@ -301,23 +353,36 @@ convert_to_stdout(const struct options *o)
 	    o->ninputs ? o->inputs[0] : "-";
 	uint32_t n, width = 0;
 	uint64_t line;
-	int rc;
+	int rc, first = 0;
 
 	if (o->ninputs + (o->stdout_input != NULL) > 1)
 		return fail_usage("--stdout converts one input");
 	memset(&cv, 0, sizeof(cv));
 	xml_doc_init(&cv.doc);
+	if (set_shape(&cv.doc, o) < 0) {
+		xml_doc_free(&cv.doc);
+		return -1;
+	}
 	rc = input_open(&in, name, o, 0);
+	/* The first row is read before the document starts: an input with
+	 * rows has its header resolved (--attr) before a byte is written,
+	 * as the pipeline does it; one without rows has nothing to say. */
+	if (rc == 0 && (first = input_next(&in, &f, &n, &line)) < 0)
+		rc = -1;
+	if (rc == 0 && first == 1 &&
+	    xml_doc_attrs(&cv.doc, name, in.header, in.ncols) < 0)
+		rc = -1;
 	if (rc == 0 && xml_doc_begin(&cv.doc, STDOUT_FILENO, name, 1) < 0)
 		goto write_failed;
-	while (rc == 0 && (rc = input_next(&in, &f, &n, &line)) == 1) {
-		rc = 0;
+	while (rc == 0 && first == 1) {
 		if (n != width &&
 		    xml_doc_columns(&cv.doc, in.header, in.ncols, n) < 0)
 			goto write_failed;
 		width = n;
 		if (xml_doc_row(&cv.doc, line, f, n) < 0)
 			goto write_failed;
+		if ((first = input_next(&in, &f, &n, &line)) < 0)
+			rc = -1;
 	}
 	if (rc == 0 && xml_doc_end(&cv.doc) < 0)
 		goto write_failed;
@@ -325,7 +390,7 @@ convert_to_stdout(const struct options *o)
 write_failed:
 		rc = fail_sys("stdout");
 	}
-	note_replaced(&cv, name, cv.doc.replaced, cv.doc.first_replaced_line);
+	note_replaced(&cv, name, &cv.doc);
 	report_replaced(&cv);
 	input_close(&in);
 	xml_doc_free(&cv.doc);
@@ -354,6 +419,10 @@ main(int argc, char **argv)
 	xml_doc_init(&cv.doc);
 	cv.out_fd = cv.staging_fd = cv.lock_fd = -1;
 	rc = 0;
+	if (set_shape(&cv.doc, &opt) < 0) {
+		xml_doc_free(&cv.doc);
+		return fail_status_of(-1);
+	}
 	/* Attach first: a failure after it is seen by the other stages at
 	 * once (this one leaves as failed), not after the launcher's timer. */
 	if (stage_join(&cv.pipe, &opt, STAGE_CONVERTER, opt.batch) < 0 ||
@@ -365,7 +434,7 @@ main(int argc, char **argv)
 	    run(&cv) < 0)
 		rc = -1;
 	/* Not in order, the others must stop too. */
-	pipeline_detach(&cv.pipe, stage_in_order(rc));
+	pipeline_detach(&cv.pipe, stage_in_order(rc) || cv.data_failed);
 	xml_doc_free(&cv.doc);
 	free(cv.fields);
 	free(cv.bad_source);

@@ -10,6 +10,11 @@
  * &#13;; characters XML 1.0 cannot carry become U+FFFD and are counted.
  * Output goes to a file descriptor through one large buffer; a write error
  * (ENOSPC, EPIPE, ...) is kept and reported by the next call.
+ *
+ * That is the default shape; xml_doc_shape gives another (xml_shape.h:
+ * names, namespace, provenance, attributes, nulls, layout).  The default
+ * keeps its own path, byte for byte today's; every shape writes values
+ * raw when a byte-class check finds nothing to escape or replace.
  */
 #ifndef CSVPACK_XML_DOC_H
 #define CSVPACK_XML_DOC_H
@@ -20,6 +25,7 @@
 #include "record.h"
 #include "xml_chars.h"
 #include "xml_names.h"
+#include "xml_shape.h"
 
 struct xml_sink {
 	int fd;
@@ -36,10 +42,22 @@ struct xml_doc {
 	uint64_t replaced; /* characters replaced in this document */
 	uint64_t first_replaced_line;
 	unsigned long pool_failures; /* xml_pool_failures() at the start */
+	struct xml_shape shape;
+	const char **elem; /* the columns' element names as written */
+	struct buf elem_bytes; /* "P:name"s under a prefix */
+	uint32_t elem_cap;
+	uint64_t nulls;    /* null fields in this document */
 };
 
 void xml_doc_init(struct xml_doc *d);
 void xml_doc_free(struct xml_doc *d);
+/* Takes the shape options of o (which must outlive d) for the documents
+ * that follow.  Returns 0, or -1 (errno EINVAL: xml_shape_set). */
+int xml_doc_shape(struct xml_doc *d, const struct options *o);
+/* Resolves --attr against an input's header (xml_shape_resolve): call it
+ * for every header before xml_doc_columns.  0, or -1 after saying why. */
+int xml_doc_attrs(struct xml_doc *d, const char *source,
+    const struct field *header, uint32_t ncols);
 /* Starts a document on fd.  With fd -1 the document stays in memory, in
  * d->sink.pending, until the next xml_doc_begin (for tests and fuzzing).
  * Returns 0 or -1 (errno set). */
