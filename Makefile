@@ -116,7 +116,7 @@ ifneq ($(SANITIZE),1)
 endif
 
 # The shell scripts pass shellcheck; the man pages render without warnings.
-SCRIPTS := scripts/csvpack scripts/install-deps .ci/run
+SCRIPTS := scripts/csvpack scripts/install-deps .ci/run scripts/completion/csvpack.bash
 lint:
 	shellcheck $(SCRIPTS)
 	@for m in docs/*.1; do \
@@ -148,10 +148,27 @@ demo: deps
 	@echo "--- first document of the first archive:"
 	@tar -xzOf out/000001.tgz 000001.xml | head -n 6
 
+# The four programs and the launcher side by side in PREFIX/bin (the
+# launcher runs the stages beside it), the man pages gzip -9n'd as Debian
+# installs them, the bash completion.  uninstall removes those files and
+# nothing else: the directories may hold others' files, so they stay.
+MAN1DIR = $(PREFIX)/share/man/man1
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+MANPAGES := $(notdir $(wildcard docs/*.1))
+.PHONY: uninstall
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(MAN1DIR)" "$(DESTDIR)$(BASHCOMPDIR)"
+	install -m 755 $(PROGRAMS) "$(DESTDIR)$(PREFIX)/bin/"
+	set -e; for m in $(MANPAGES); do \
+		gzip -9n -c docs/$$m >"$(DESTDIR)$(MAN1DIR)/$$m.gz"; \
+		chmod 644 "$(DESTDIR)$(MAN1DIR)/$$m.gz"; \
+	done
+	install -m 644 scripts/completion/csvpack.bash "$(DESTDIR)$(BASHCOMPDIR)/csvpack"
+
+uninstall:
+	set -e; for p in $(notdir $(PROGRAMS)); do rm -f "$(DESTDIR)$(PREFIX)/bin/$$p"; done
+	set -e; for m in $(MANPAGES); do rm -f "$(DESTDIR)$(MAN1DIR)/$$m.gz"; done
+	rm -f "$(DESTDIR)$(BASHCOMPDIR)/csvpack"
 
 clean:
 	rm -rf build bin out
