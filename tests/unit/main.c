@@ -33,6 +33,7 @@ main(void)
 	srunner_add_suite(sr, sha256_suite());
 	srunner_add_suite(sr, archive_read_suite());
 	srunner_add_suite(sr, doc_parse_suite());
+	srunner_add_suite(sr, schema_suite());
 	srunner_add_suite(sr, shape_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -24,6 +24,7 @@ Suite *options_suite(void);
 Suite *sha256_suite(void);
 Suite *archive_read_suite(void);
 Suite *doc_parse_suite(void);
+Suite *schema_suite(void);
 Suite *shape_suite(void);
 
 #endif
