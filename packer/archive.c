@@ -35,29 +35,28 @@ archive_name(char *buf, size_t size, const char *prefix, uint64_t num)
 		snprintf(buf, size, "%06" PRIu64 ".tgz", num);
 }
 
-/* Appends one document, header and padding included; under --manifest
- * (m not NULL) its bytes are hashed as they are packed, and its line
- * added to m. */
+/* Appends one member, the file name in staging, header and padding
+ * included; under --manifest (m not NULL) its bytes are hashed as they
+ * are packed, and its line added to m.  missing: what to add to the
+ * message when the file is not there. */
 static int
-add_document(struct gz_stream *g, const struct archive_dirs *dirs,
-    const char *tmp, uint64_t sid, int64_t mtime, unsigned char *copy,
-    struct manifest *m)
+add_member(struct gz_stream *g, const struct archive_dirs *dirs,
+    const char *tmp, const char *name, int64_t mtime, unsigned char *copy,
+    struct manifest *m, const char *missing)
 {
 	unsigned char block[TAR_BLOCK];
-	char name[32];
 	struct sha256 h;
 	struct stat st;
 	uint64_t done = 0;
 	ssize_t n;
 	int fd, rc;
 
-	staging_doc_name(name, sizeof(name), sid);
 	/* No symlink, nothing but a regular file: staging is ours, but a
-	 * document is never read from somewhere else. */
+	 * member is never read from somewhere else. */
 	rc = outdir_open_read(dirs->staging_fd, dirs->staging_path, name, &fd);
 	if (rc == 0) {
 		errno = ENOENT;
-		return fail_sys("%s/%s", dirs->staging_path, name);
+		return fail_sys("%s/%s%s", dirs->staging_path, name, missing);
 	}
 	if (rc < 0)
 		return -1;
@@ -127,6 +126,7 @@ write_archive(int fd, const struct archive_dirs *dirs, const char *tmp,
 	struct manifest m;
 	struct manifest *sums = dirs->manifest ? &m : NULL;
 	unsigned char *copy = malloc(COPY_SIZE);
+	char name[32];
 	size_t i;
 	int rc = -1;
 
@@ -135,9 +135,15 @@ write_archive(int fd, const struct archive_dirs *dirs, const char *tmp,
 		return fail_nomem(tmp);
 	}
 	manifest_init(&m);
-	for (i = 0; i < n; i++)
-		if (add_document(&g, dirs, tmp, sids[i], mtime, copy, sums) < 0)
+	/* --xsd: the schema first, hashed like any member. */
+	if (dirs->xsd && add_member(&g, dirs, tmp, ARCHIVE_SCHEMA, mtime,
+	    copy, sums, dirs->xsd_missing ? dirs->xsd_missing : "") < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		staging_doc_name(name, sizeof(name), sids[i]);
+		if (add_member(&g, dirs, tmp, name, mtime, copy, sums, "") < 0)
 			goto out;
+	}
 	if ((sums && add_manifest(&g, sums, mtime) < 0) ||
 	    gz_write(&g, end, sizeof(end)) < 0 || gz_finish(&g) < 0) {
 		fail_sys("%s/%s", dirs->out_path, tmp);

@@ -11,7 +11,10 @@
  * documents are not touched; the caller deletes them once this returns
  * 0.  Under --manifest (dirs->manifest) a last member, SHA256SUMS,
  * lists every document's SHA-256 (manifest.h), hashed as it is packed;
- * without it the archive is the same as ever.
+ * without it the archive is the same as ever.  Under --xsd (dirs->xsd)
+ * the first member is schema.xsd, read from the documents' directory
+ * like them (the converter's staging/schema.xsd, or --dir's
+ * DIR/schema.xsd) and, under --manifest, listed in SHA256SUMS first.
  */
 #ifndef CSVPACK_ARCHIVE_H
 #define CSVPACK_ARCHIVE_H
@@ -25,7 +28,14 @@ struct archive_dirs {
 	int staging_fd;       /* where the documents are */
 	const char *staging_path;
 	int manifest;         /* --manifest: SHA256SUMS last */
+	int xsd;              /* --xsd: staging's schema.xsd first */
+	const char *xsd_missing; /* said after "PATH/schema.xsd" if it
+	                       * is not there; NULL: nothing */
 };
+
+/* The schema's name, in the documents' directory and in the archive
+ * (converter/xml_schema.h's XML_SCHEMA_FILE). */
+#define ARCHIVE_SCHEMA "schema.xsd"
 
 /* Called once the temporary archive is durable, before it takes its
  * final name (the journal is written there); non-zero aborts. */

@@ -7,6 +7,12 @@
  *
  * --dir DIR packs the documents found in DIR once, without a pipeline.
  *
+ * --xsd: every archive's first member is schema.xsd, the one the
+ * converter staged (staging/schema.xsd, kept until the run is over, so
+ * a resumed run packs what a crash left with it); with --dir, DIR's
+ * schema.xsd, which must be there when there is a document to pack, and
+ * is left there.
+ *
  * Every function here returns 0 or -1 with the failure said and its kind
  * recorded (fail.h); main() turns that into the exit status.  What fails
  * while cleaning up after the work is done (a temporary name left, the
@@ -291,6 +297,12 @@ open_dirs(struct packer *pk, const char *pack_dir)
 {
 	pk->dirs.out_path = pk->opt->output;
 	pk->dirs.manifest = pk->opt->manifest;
+	pk->dirs.xsd = pk->opt->xsd;
+	pk->dirs.xsd_missing = pack_dir ? ", which --xsd with --dir packs "
+	    "first (csvpack-converter --schema writes one)" :
+	    ", which --xsd packs first (the converter writes it from the "
+	    "first input's header; documents an earlier run left without "
+	    "--xsd are packed by a run without it)";
 	if (make_dirs(pk->opt->output) < 0 ||
 	    outdir_open(pk->opt->output, 0, &pk->dirs.out_fd) < 0)
 		return -1;
@@ -389,6 +401,21 @@ pack_dir(struct packer *pk)
 	return rc;
 }
 
+/* The run is over and its documents packed: the schema the converter
+ * staged for them (--xsd, or an earlier run's) goes too, so that staging
+ * is empty.  Until then it stays, whatever else the packer deletes: the
+ * documents a crash leaves are packed with it. */
+static int
+drop_schema(struct packer *pk)
+{
+	if (pk->dirs.staging_fd < 0 || pk->opt->pack_dir)
+		return 0;
+	if (unlinkat(pk->dirs.staging_fd, ARCHIVE_SCHEMA, 0) < 0 &&
+	    errno != ENOENT)
+		return fail_sys("%s/%s", pk->dirs.staging_path, ARCHIVE_SCHEMA);
+	return 0;
+}
+
 /* After a pipeline run: staging goes if the run is over (done, or
  * stopped in order), the lock too; -1 if either could not be removed. */
 static int
@@ -398,8 +425,11 @@ finish(struct packer *pk, int rc)
 
 	if (over && pk->pipe.sh) {
 		/* Staging is empty now: leave only archives behind. */
-		if (pk->dirs.staging_fd >= 0 && staging_remove(pk->dirs.out_fd,
-		    pk->dirs.staging_fd, pk->dirs.staging_path, rc == 0) < 0)
+		if (drop_schema(pk) < 0)
+			ok = -1;
+		else if (pk->dirs.staging_fd >= 0 &&
+		    staging_remove(pk->dirs.out_fd, pk->dirs.staging_fd,
+		    pk->dirs.staging_path, rc == 0) < 0)
 			ok = -1;
 		summary(pk);
 	}
