@@ -6,21 +6,29 @@
 #include <errno.h>
 #include <getopt.h>
 #include <iconv.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <libxml/tree.h>
+
+#include "buf.h"
 #include "fail.h"
 #include "msg.h"
 #include "ipc_names.h"
+#include "utf8.h"
+#include "xml_names.h"
 
 enum {
 	OPT_NO_HEADER = 256, OPT_ENCODING, OPT_RAGGED, OPT_NAME,
 	OPT_FLUSH_AFTER, OPT_PREFIX, OPT_RESUME, OPT_RING_SIZE, OPT_PROGRESS,
 	OPT_STDOUT, OPT_DIR, OPT_CLEANUP, OPT_STATUS,
 	OPT_ATTACH_TIMEOUT, OPT_WATCH, OPT_MANIFEST,
+	OPT_ROOT, OPT_ROW, OPT_ATTR, OPT_PROVENANCE, OPT_XMLNS,
+	OPT_XMLNS_PREFIX, OPT_NULL, OPT_NULL_AS, OPT_LAYOUT, OPT_XSD, OPT_SCHEMA,
 };
 
 static const struct option long_options[] = {
@@ -47,6 +55,17 @@ static const struct option long_options[] = {
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "watch", no_argument, NULL, OPT_WATCH },
 	{ "attach-timeout", required_argument, NULL, OPT_ATTACH_TIMEOUT },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "row", required_argument, NULL, OPT_ROW },
+	{ "attr", required_argument, NULL, OPT_ATTR },
+	{ "provenance", required_argument, NULL, OPT_PROVENANCE },
+	{ "xmlns", required_argument, NULL, OPT_XMLNS },
+	{ "xmlns-prefix", required_argument, NULL, OPT_XMLNS_PREFIX },
+	{ "null", required_argument, NULL, OPT_NULL },
+	{ "null-as", required_argument, NULL, OPT_NULL_AS },
+	{ "layout", required_argument, NULL, OPT_LAYOUT },
+	{ "xsd", no_argument, NULL, OPT_XSD },
+	{ "schema", optional_argument, NULL, OPT_SCHEMA },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -90,6 +109,21 @@ static const char usage_options[] =
 "      --ring-size BYTES the shared ring's size (K, M, G)         [16M]\n"
 "      --attach-timeout S  give up if the other stages have not come\n"
 "                        within S seconds; 0: wait for ever      [60]\n"
+"      --root NAME       the root element's name                  [table]\n"
+"      --row NAME        each row's element name                  [row]\n"
+"      --attr COL[,COL...]  these columns (header names, or numbers\n"
+"                        from 1) as attributes of the row\n"
+"      --provenance all|doc|none  source and sid on the root and line on\n"
+"                        each row; the root's only; neither       [all]\n"
+"      --xmlns URI       the documents' namespace\n"
+"      --xmlns-prefix P  elements P:name, the root declaring xmlns:P\n"
+"      --null STR        an unquoted field equal to STR is null; again\n"
+"                        for more (--null '' for an empty field)\n"
+"      --null-as nil|omit|empty  a null as xsi:nil=\"true\", left out,\n"
+"                        or written empty                         [nil]\n"
+"      --layout rows|pretty|compact  a row per line; an element per\n"
+"                        line, indented; no white space           [rows]\n"
+"      --xsd             a first member schema.xsd in every archive\n"
 "  -q, --quiet           errors only: no progress, no summary\n"
 "      --progress        a live progress line on stderr  [on a terminal]\n"
 "  -h, --help, -V, --version\n";
@@ -105,10 +139,13 @@ static const char usage_converter[] =
 "\n"
 "  --stdout [FILE|-]     one CSV input to one XML document on stdout, no\n"
 "                        pipeline\n"
+"  --schema [FILE|-]     the XML Schema for an input's header on stdout,\n"
+"                        no pipeline, nothing converted\n"
 "\n"
 "example:\n"
 "  gdb --args csvpack-converter --name dbg -o out   # then start the others\n"
-"  csvpack-converter --stdout prices.csv | xmllint --format -\n";
+"  csvpack-converter --stdout prices.csv | xmllint --format -\n"
+"  csvpack-converter --root orders --schema orders.csv > orders.xsd\n";
 
 static const char usage_packer[] =
 "\n"
@@ -145,26 +182,49 @@ usage(const char *prog)
 		fputs(usage_producer, stdout);
 }
 
-/* Says what is wrong with arg, which is echoed with its control
- * characters escaped (a value is not to drive the terminal), and records
- * a usage error.  Returns -1. */
-static int
-usage_error(const char *fmt, const char *arg)
+#define SHOWN_MAX 160
+
+/* arg as a message shows it: control characters escaped (a value is not
+ * to drive the terminal), cut after about SHOWN_MAX bytes. */
+static void
+show(char shown[SHOWN_MAX], const char *arg)
 {
-	char shown[160], what[600];
 	size_t n = 0;
 	const unsigned char *p;
 
-	for (p = (const unsigned char *)arg; *p && n + 8 < sizeof(shown); p++)
+	for (p = (const unsigned char *)arg; *p && n + 8 < SHOWN_MAX; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			n += (size_t)snprintf(shown + n, sizeof(shown) - n,
+			n += (size_t)snprintf(shown + n, SHOWN_MAX - n,
 			    "\\x%02x", *p);
 		else
 			shown[n++] = (char)*p;
 	shown[n] = '\0';
 	if (*p)
-		snprintf(shown + n, sizeof(shown) - n, "...");
+		snprintf(shown + n, SHOWN_MAX - n, "...");
+}
+
+/* Says what is wrong with arg, which is echoed as show() shows it, and
+ * records a usage error.  Returns -1. */
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	char shown[SHOWN_MAX], what[600];
+
+	show(shown, arg);
 	snprintf(what, sizeof(what), fmt, shown);
+	return fail_usage("%s (see --help)", what);
+}
+
+/* The same with three values: fmt has three %s. */
+static int
+usage_error3(const char *fmt, const char *a, const char *b, const char *c)
+{
+	char sa[SHOWN_MAX], sb[SHOWN_MAX], sc[SHOWN_MAX], what[800];
+
+	show(sa, a);
+	show(sb, b);
+	show(sc, c);
+	snprintf(what, sizeof(what), fmt, sa, sb, sc);
 	return fail_usage("%s (see --help)", what);
 }
 
@@ -292,6 +352,287 @@ has_control(const char *s)
 	return 0;
 }
 
+/* --- the shape of the documents ---------------------------------------- */
+
+/* What the options keep for the program's life (--attr's split values,
+ * the lists of --attr and --null): reachable from here, so a leak
+ * checker does not call it lost. */
+struct kept {
+	struct kept *next;
+	max_align_t data[];
+};
+
+static struct kept *kept;
+
+static void *
+keep(size_t n)
+{
+	struct kept *k = malloc(sizeof(*k) + n);
+
+	if (!k)
+		return NULL;
+	k->next = kept;
+	kept = k;
+	return k->data;
+}
+
+/* Appends v to *list (*n entries).  Returns 0 or -1 (said). */
+static int
+list_add(char ***list, int *n, char *v)
+{
+	char **l;
+
+	l = keep(((size_t)*n + 1) * sizeof(*l));
+	if (!l)
+		return fail_nomem("options");
+	if (*n)
+		memcpy(l, *list, (size_t)*n * sizeof(*l));
+	l[(*n)++] = v;
+	*list = l;
+	return 0;
+}
+
+/* The length of the UTF-8 character at p (valid UTF-8). */
+static size_t
+char_len(const unsigned char *p)
+{
+	return *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+}
+
+/* Why name is not an XML name without a colon (libxml2's NCName), into
+ * why; 0 if it is one.  Returns -1 (out of memory, said) too. */
+static int
+ncname_fault(const char *name, char *why, size_t size)
+{
+	unsigned char *copy;
+	size_t len = strlen(name), at, n;
+	unsigned char save;
+
+	if (xmlValidateNCName((const xmlChar *)name, 0) == 0)
+		return 0;
+	if (len == 0) {
+		snprintf(why, size, "a name cannot be empty");
+		return 1;
+	}
+	if (!utf8_valid((const unsigned char *)name, len)) {
+		snprintf(why, size, "a name must be UTF-8");
+		return 1;
+	}
+	if ((copy = malloc(len + 1)) == NULL)
+		return fail_nomem("options");
+	memcpy(copy, name, len + 1);
+	snprintf(why, size, "not a name");
+	/* The first character that cannot stand where it stands. */
+	for (at = 0; at < len; at += n) {
+		n = char_len(copy + at);
+		save = copy[at + n];
+		copy[at + n] = '\0';
+		if (xmlValidateNCName(copy, 0) != 0) {
+			if (at == 0 && copy[0] >= '0' && copy[0] <= '9')
+				snprintf(why, size, "a name cannot start with "
+				    "a digit");
+			else
+				snprintf(why, size, "a name cannot %s '%.*s'",
+				    at == 0 ? "start with" : "contain",
+				    (int)n, (const char *)copy + at);
+			break;
+		}
+		copy[at + n] = save;
+	}
+	free(copy);
+	return 1;
+}
+
+/* --root, --row, --xmlns-prefix: an NCName.  Returns 0 or -1 (said). */
+static int
+check_name(const char *opt, const char *arg)
+{
+	char why[120];
+	int rc;
+
+	if ((rc = ncname_fault(arg, why, sizeof(why))) < 0)
+		return -1;
+	if (rc > 0)
+		return usage_error3("%s '%s': not an XML name (%s)", opt, arg,
+		    why);
+	return 0;
+}
+
+/* One of words (NULL-terminated), whose index goes to *out. */
+static int
+take_word(const char *opt, const char *arg, const char *const *words,
+    const char *say, int *out)
+{
+	int i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(arg, words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	return usage_error3("%s '%s': not one of %s", opt, arg, say);
+}
+
+/* A COL of --attr that is a column number: its value (1-based), or 0
+ * if COL is a name. */
+static uint64_t
+column_number(const char *col)
+{
+	const char *p;
+
+	for (p = col; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*p || p == col)
+		return 0;
+	return strtoull(col, NULL, 10);
+}
+
+/* --attr COL[,COL...]: split in place into kept memory, each COL
+ * appended.  Returns 0 or -1 (said). */
+static int
+take_attr(struct options *o, const char *arg)
+{
+	size_t len = strlen(arg);
+	char *copy, *p, *comma;
+	const char *q;
+
+	if ((copy = keep(len + 1)) == NULL)
+		return fail_nomem("options");
+	memcpy(copy, arg, len + 1);
+	for (p = copy;; p = comma + 1) {
+		if ((comma = strchr(p, ',')) != NULL)
+			*comma = '\0';
+		if (*p == '\0')
+			return usage_error("--attr '%s': an empty COL "
+			    "(COL[,COL...]: header names, or column numbers "
+			    "from 1)", arg);
+		if (!utf8_valid((const unsigned char *)p, strlen(p)))
+			return usage_error("--attr '%s': a COL must be UTF-8",
+			    arg);
+		for (q = p; *q >= '0' && *q <= '9'; q++)
+			;
+		if (*q == '\0') {
+			errno = 0;
+			if (strtoull(p, NULL, 10) == 0 || errno ||
+			    strtoull(p, NULL, 10) > UINT32_MAX)
+				return usage_error3("--attr '%s': no column "
+				    "%s (columns are numbered from 1 to %s)",
+				    arg, p, "4294967295");
+		}
+		if (list_add(&o->attr_cols, &o->nattr_cols, p) < 0)
+			return -1;
+		if (!comma)
+			return 0;
+	}
+}
+
+/* --xmlns URI: what can stand in an attribute value and be declared. */
+static int
+check_namespace(const char *arg)
+{
+	if (!*arg)
+		return usage_error("--xmlns '%s': a namespace URI cannot be "
+		    "empty", arg);
+	if (!utf8_valid((const unsigned char *)arg, strlen(arg)) ||
+	    has_control(arg))
+		return usage_error("--xmlns '%s': a namespace URI must be "
+		    "UTF-8 without control characters", arg);
+	if (strcmp(arg, "http://www.w3.org/2000/xmlns/") == 0 ||
+	    strcmp(arg, "http://www.w3.org/XML/1998/namespace") == 0)
+		return usage_error("--xmlns '%s': reserved by Namespaces in "
+		    "XML", arg);
+	return 0;
+}
+
+/* The name of --attr's COL as an attribute, by the element-name rules
+ * (xml_names.h), "xmlns" getting the leading '_' too, appended to b with
+ * its NUL.  Returns 0 or -1. */
+static int
+attr_name(struct buf *b, const char *col)
+{
+	size_t at = b->len;
+
+	if (xml_name_sanitize(b, col, strlen(col), 0) < 0)
+		return -1;
+	if (strcmp((const char *)b->data + at, "xmlns") == 0) {
+		b->len = at;
+		return buf_append(b, "_xmlns", 7);
+	}
+	return 0;
+}
+
+/* The --attr clashes the options alone can tell: a named COL whose
+ * attribute is the row's "line" (--provenance all), two COLs whose
+ * attributes are the same, a column number given twice.  Numbers and
+ * names against each other need a header: the converter's. */
+static int
+check_attrs(const struct options *o)
+{
+	struct buf names;
+	size_t *off;
+	int i, j, rc = 0;
+	const char *a, *b;
+
+	if (o->nattr_cols == 0)
+		return 0;
+	buf_init(&names, 0);
+	if ((off = calloc((size_t)o->nattr_cols, sizeof(*off))) == NULL)
+		return fail_nomem("options");
+	for (i = 0; i < o->nattr_cols && rc == 0; i++) {
+		off[i] = names.len;
+		if (column_number(o->attr_cols[i]) == 0 &&
+		    attr_name(&names, o->attr_cols[i]) < 0)
+			rc = fail_nomem("options");
+	}
+	for (i = 0; i < o->nattr_cols && rc == 0; i++) {
+		a = o->attr_cols[i];
+		if (column_number(a) == 0 && o->provenance == PROVENANCE_ALL &&
+		    strcmp((const char *)names.data + off[i], "line") == 0) {
+			rc = usage_error3("--attr '%s': the attribute '%s' "
+			    "clashes with the row's '%s' (--provenance all)", a,
+			    (const char *)names.data + off[i], "line");
+			break;
+		}
+		for (j = 0; j < i && rc == 0; j++) {
+			b = o->attr_cols[j];
+			if (column_number(a) != column_number(b))
+				continue;
+			if (column_number(a)) {
+				char num[24];
+
+				snprintf(num, sizeof(num), "%llu",
+				    (unsigned long long)column_number(a));
+				rc = usage_error3("--attr '%s' and '%s' are "
+				    "both column %s", b, a, num);
+			} else if (strcmp((const char *)names.data + off[i],
+			    (const char *)names.data + off[j]) == 0)
+				rc = usage_error3("--attr '%s' and '%s' are "
+				    "both the attribute '%s'", b, a,
+				    (const char *)names.data + off[i]);
+		}
+	}
+	free(off);
+	buf_free(&names);
+	return rc;
+}
+
+/* What only the whole command line can tell.  Returns 0 or -1 (said). */
+static int
+check_shape(const struct options *o)
+{
+	if (o->xmlns_prefix && !o->xmlns)
+		return fail_usage("--xmlns-prefix needs --xmlns (see --help)");
+	if (o->xmlns_prefix && o->nnulls && o->null_as == NULL_AS_NIL &&
+	    strcmp(o->xmlns_prefix, "xsi") == 0)
+		return usage_error("--xmlns-prefix '%s': the root declares "
+		    "xmlns:xsi for xsi:nil (--null-as nil); choose another "
+		    "prefix", o->xmlns_prefix);
+	if (o->schema && o->to_stdout)
+		return fail_usage("--schema and --stdout are two modes: give "
+		    "one (see --help)");
+	return check_attrs(o);
+}
+
 /* One option; returns 0, 1 (help or version printed) or -1 (said). */
 static int
 take_option(struct options *o, int c, const char *arg, const char *prog)
@@ -340,6 +681,72 @@ take_option(struct options *o, int c, const char *arg, const char *prog)
 		o->attach_timeout = (unsigned)v;
 		break;
 	case OPT_DIR: o->pack_dir = arg; break;
+	case OPT_ROOT:
+		if (check_name("--root", arg) < 0)
+			return -1;
+		o->root_name = arg;
+		break;
+	case OPT_ROW:
+		if (check_name("--row", arg) < 0)
+			return -1;
+		o->row_name = arg;
+		break;
+	case OPT_ATTR:
+		return take_attr(o, arg);
+	case OPT_PROVENANCE: {
+		static const char *const words[] = { "all", "doc", "none",
+		    NULL };
+		int w = 0;
+
+		if (take_word("--provenance", arg, words, "all, doc, none",
+		    &w) < 0)
+			return -1;
+		o->provenance = w == 0 ? PROVENANCE_ALL : w == 1 ?
+		    PROVENANCE_DOC : PROVENANCE_NONE;
+		break;
+	}
+	case OPT_XMLNS:
+		if (check_namespace(arg) < 0)
+			return -1;
+		o->xmlns = arg;
+		break;
+	case OPT_XMLNS_PREFIX:
+		if (check_name("--xmlns-prefix", arg) < 0)
+			return -1;
+		if (strcmp(arg, "xml") == 0 || strcmp(arg, "xmlns") == 0)
+			return usage_error("--xmlns-prefix '%s': reserved by "
+			    "Namespaces in XML", arg);
+		o->xmlns_prefix = arg;
+		break;
+	case OPT_NULL:
+		/* Taken as it stands: '\N' is a backslash and an N. */
+		return list_add(&o->nulls, &o->nnulls, (char *)arg);
+	case OPT_NULL_AS: {
+		static const char *const words[] = { "nil", "omit", "empty",
+		    NULL };
+		int w = 0;
+
+		if (take_word("--null-as", arg, words, "nil, omit, empty",
+		    &w) < 0)
+			return -1;
+		o->null_as = w == 0 ? NULL_AS_NIL : w == 1 ? NULL_AS_OMIT :
+		    NULL_AS_EMPTY;
+		break;
+	}
+	case OPT_LAYOUT: {
+		static const char *const words[] = { "rows", "pretty",
+		    "compact", NULL };
+		int w = 0;
+
+		if (take_word("--layout", arg, words, "rows, pretty, compact",
+		    &w) < 0)
+			return -1;
+		o->layout = w == 0 ? LAYOUT_ROWS : w == 1 ? LAYOUT_PRETTY :
+		    LAYOUT_COMPACT;
+		break;
+	}
+	case OPT_XSD: o->xsd = 1; break;
+	case OPT_SCHEMA: o->schema = 1; o->schema_input = arg; break;
 	case OPT_PREFIX:
 		/* An archive's path is one line of stdout: no control
 		 * characters (a newline would split it), no '/'. */
@@ -429,5 +836,5 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 	o->inputs = argv + optind;
 	o->ninputs = argc - optind;
-	return 0;
+	return check_shape(o);
 }

@@ -11,9 +11,19 @@
  * DEL, a leading '.' (--name); --encoding (UTF-8 spellings become NULL);
  * --flush-after; flags; --stdout with and without =FILE; unknown options,
  * a missing value; inputs after options, between them and after "--";
- * --help and --version.  A refusal returns -1, records FAIL_USAGE and
- * says, once, on stderr, "csvpack-test: " and what was wrong with which
- * option; --help and --version return 1.
+ * --help and --version.  The shape options (SPEC "Shape of the
+ * documents"): their defaults; --root, --row and --xmlns-prefix accepted
+ * for XML names without a colon and refused, saying why, for others;
+ * --attr split on commas and added up, refused for an empty COL, column 0
+ * and the clashes the options alone can tell (with "line" under
+ * --provenance all, whichever comes first; two COLs one attribute after
+ * the element-name rules, "xmlns" becoming "_xmlns"; a column twice);
+ * --provenance, --null-as and --layout with each word and a wrong one;
+ * --xmlns (not empty, reserved URIs); --null repeated, '' and '\N' as
+ * they stand; --xsd; --schema like --stdout, and not with it.  A refusal
+ * returns -1, records FAIL_USAGE and says, once, on stderr,
+ * "csvpack-test: " and what was wrong with which option; --help and
+ * --version return 1.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +42,7 @@
 
 /* --- parsing an argv ----------------------------------------------------- */
 
-#define MAX_ARGS 12
+#define MAX_ARGS 40
 
 /* o->inputs points into it: it outlives each parse. */
 static char *argv_store[MAX_ARGS + 2];
@@ -105,6 +115,20 @@ START_TEST(defaults)
 	    o.watch, 0);
 	ck_assert_int_eq(o.ninputs, 0);
 	ck_assert_ptr_eq(o.inputs, argv_store + 1);
+	/* the shape: the document of SPEC "Formats" */
+	ck_assert_str_eq(o.root_name, "table");
+	ck_assert_str_eq(o.row_name, "row");
+	ck_assert_ptr_null(o.attr_cols);
+	ck_assert_int_eq(o.nattr_cols, 0);
+	ck_assert_int_eq(o.provenance, PROVENANCE_ALL);
+	ck_assert_ptr_null(o.xmlns);
+	ck_assert_ptr_null(o.xmlns_prefix);
+	ck_assert_ptr_null(o.nulls);
+	ck_assert_int_eq(o.nnulls, 0);
+	ck_assert_int_eq(o.null_as, NULL_AS_NIL);
+	ck_assert_int_eq(o.layout, LAYOUT_ROWS);
+	ck_assert_int_eq(o.xsd + o.schema, 0);
+	ck_assert_ptr_null(o.schema_input);
 }
 END_TEST
 
@@ -332,6 +356,252 @@ START_TEST(stdout_mode)
 }
 END_TEST
 
+/* --- the shape of the documents ----------------------------------------- */
+
+START_TEST(shape_accepted)
+{
+	static const char *const args[] = {
+		"--root", "orders", "--row", "order", "--attr", "id",
+		"--attr", "a b,3", "--provenance", "doc",
+		"--xmlns", "urn:example:orders", "--xmlns-prefix", "o",
+		"--null", "NULL", "--null", "\\N", "--null", "",
+		"--null-as", "omit", "--layout", "pretty", "--xsd",
+		"in.csv", NULL,
+	};
+	struct options o;
+
+	parse_ok(&o, args);
+	ck_assert_str_eq(o.root_name, "orders");
+	ck_assert_str_eq(o.row_name, "order");
+	ck_assert_int_eq(o.nattr_cols, 3);
+	ck_assert_str_eq(o.attr_cols[0], "id");
+	ck_assert_str_eq(o.attr_cols[1], "a b");
+	ck_assert_str_eq(o.attr_cols[2], "3");
+	ck_assert_int_eq(o.provenance, PROVENANCE_DOC);
+	ck_assert_str_eq(o.xmlns, "urn:example:orders");
+	ck_assert_str_eq(o.xmlns_prefix, "o");
+	ck_assert_int_eq(o.nnulls, 3);
+	ck_assert_str_eq(o.nulls[0], "NULL");
+	/* taken as it stands: a backslash and an N */
+	ck_assert_uint_eq(strlen(o.nulls[1]), 2);
+	ck_assert_str_eq(o.nulls[1], "\\N");
+	ck_assert_str_eq(o.nulls[2], "");
+	ck_assert_int_eq(o.null_as, NULL_AS_OMIT);
+	ck_assert_int_eq(o.layout, LAYOUT_PRETTY);
+	ck_assert_int_eq(o.xsd, 1);
+	ck_assert_int_eq(o.schema, 0);
+	ck_assert_int_eq(o.ninputs, 1);
+	ck_assert_str_eq(o.inputs[0], "in.csv");
+}
+END_TEST
+
+/* XML names without a colon: accepted by --root, --row, --xmlns-prefix. */
+static const char *const good_names[] = {
+	"a", "A", "_", "_1", "x1", "a-b.c", "a\xc2\xb7" "b",
+	"\xe8\x82\xa1\xe7\xa5\xa8", "\xc3\xa9t\xc3\xa9", "xmlish", "ROW",
+	"table",
+};
+
+START_TEST(names_accepted)
+{
+	const char *name = good_names[_i];
+	const char *root[] = { "--root", name, NULL };
+	const char *row[] = { "--row", name, NULL };
+	const char *prefix[] = { "--xmlns", "urn:x", "--xmlns-prefix", name,
+	    NULL };
+	struct options o;
+
+	parse_ok(&o, root);
+	ck_assert_str_eq(o.root_name, name);
+	ck_assert_str_eq(o.row_name, "row");
+	parse_ok(&o, row);
+	ck_assert_str_eq(o.row_name, name);
+	ck_assert_str_eq(o.root_name, "table");
+	parse_ok(&o, prefix);
+	ck_assert_str_eq(o.xmlns_prefix, name);
+	ck_assert_str_eq(o.xmlns, "urn:x");
+}
+END_TEST
+
+struct word_case {
+	const char *opt, *word;
+	int which;       /* 0 provenance, 1 null-as, 2 layout */
+	int want;
+};
+
+static const struct word_case word_cases[] = {
+	{ "--provenance", "all", 0, PROVENANCE_ALL },
+	{ "--provenance", "doc", 0, PROVENANCE_DOC },
+	{ "--provenance", "none", 0, PROVENANCE_NONE },
+	{ "--null-as", "nil", 1, NULL_AS_NIL },
+	{ "--null-as", "omit", 1, NULL_AS_OMIT },
+	{ "--null-as", "empty", 1, NULL_AS_EMPTY },
+	{ "--layout", "rows", 2, LAYOUT_ROWS },
+	{ "--layout", "pretty", 2, LAYOUT_PRETTY },
+	{ "--layout", "compact", 2, LAYOUT_COMPACT },
+};
+
+START_TEST(words_accepted)
+{
+	const struct word_case *c = &word_cases[_i];
+	const char *args[] = { c->opt, c->word, NULL };
+	char joined[64];
+	const char *eq[] = { joined, NULL };
+	struct options o;
+	int got;
+
+	snprintf(joined, sizeof(joined), "%s=%s", c->opt, c->word);
+	parse_ok(&o, args);
+	got = c->which == 0 ? (int)o.provenance : c->which == 1 ?
+	    (int)o.null_as : (int)o.layout;
+	ck_assert_int_eq(got, c->want);
+	parse_ok(&o, eq);
+	got = c->which == 0 ? (int)o.provenance : c->which == 1 ?
+	    (int)o.null_as : (int)o.layout;
+	ck_assert_int_eq(got, c->want);
+}
+END_TEST
+
+/* The COLs parsed must be want (NULL-terminated). */
+static void
+expect_attrs(const struct options *o, const char *const *want)
+{
+	int i;
+
+	for (i = 0; want[i]; i++) {
+		ck_assert_int_gt(o->nattr_cols, i);
+		ck_assert_str_eq(o->attr_cols[i], want[i]);
+	}
+	ck_assert_int_eq(o->nattr_cols, i);
+}
+
+START_TEST(attr_lists)
+{
+	static const char *const split[] = { "--attr=a,b,c", NULL };
+	static const char *const want_split[] = { "a", "b", "c", NULL };
+	static const char *const added[] = { "--attr", "1,3", "--attr", "id",
+	    "--attr", "\xe8\x82\xa1 x", NULL };
+	static const char *const want_added[] = { "1", "3", "id",
+	    "\xe8\x82\xa1 x", NULL };
+	/* "line" is free when the row carries no line */
+	static const char *const doc[] = { "--provenance", "doc", "--attr",
+	    "line,sid,source", NULL };
+	static const char *const want_doc[] = { "line", "sid", "source",
+	    NULL };
+	static const char *const none[] = { "--attr", "line",
+	    "--provenance", "none", NULL };
+	static const char *const want_none[] = { "line", NULL };
+	/* "line" as a column number, or a name that is not "line" */
+	static const char *const lines[] = { "--attr", "2,Line,line_,lin e",
+	    NULL };
+	static const char *const want_lines[] = { "2", "Line", "line_",
+	    "lin e", NULL };
+	/* names and numbers cannot be told apart without a header */
+	static const char *const mixed[] = { "--attr", "1,id,2", "--attr",
+	    "x", NULL };
+	static const char *const want_mixed[] = { "1", "id", "2", "x", NULL };
+	/* an arg whose value is kept: the split does not touch argv */
+	char arg[] = "p,q";
+	const char *own[] = { "--attr", arg, NULL };
+	static const char *const want_own[] = { "p", "q", NULL };
+	struct options o;
+
+	parse_ok(&o, split);
+	expect_attrs(&o, want_split);
+	parse_ok(&o, added);
+	expect_attrs(&o, want_added);
+	parse_ok(&o, doc);
+	expect_attrs(&o, want_doc);
+	parse_ok(&o, none);
+	expect_attrs(&o, want_none);
+	ck_assert_int_eq(o.provenance, PROVENANCE_NONE);
+	parse_ok(&o, lines);
+	expect_attrs(&o, want_lines);
+	parse_ok(&o, mixed);
+	expect_attrs(&o, want_mixed);
+	parse_ok(&o, own);
+	expect_attrs(&o, want_own);
+	ck_assert_str_eq(arg, "p,q");
+}
+END_TEST
+
+START_TEST(null_strings)
+{
+	static const char *const args[] = { "--null", "", "--null=NULL",
+	    "--null", "\\N", "--null", "NULL", "--null", " ", NULL };
+	static const char *const want[] = { "", "NULL", "\\N", "NULL", " " };
+	static const char *const as[] = { "--null-as", "empty", "--null-as",
+	    "nil", NULL };
+	struct options o;
+	int i;
+
+	parse_ok(&o, args);
+	ck_assert_int_eq(o.nnulls, 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_str_eq(o.nulls[i], want[i]);
+	ck_assert_int_eq(o.null_as, NULL_AS_NIL);
+	parse_ok(&o, as);   /* the last counts */
+	ck_assert_int_eq(o.null_as, NULL_AS_NIL);
+	ck_assert_int_eq(o.nnulls, 0);
+}
+END_TEST
+
+START_TEST(xmlns_values)
+{
+	static const char *const uris[] = { "urn:example:orders",
+	    "http://example.com/ns", "u", "urn:\xc3\xa9", "a b" };
+	const char *args[] = { "--xmlns", NULL, NULL };
+	/* xsi is free when no null is written as xsi:nil */
+	static const char *const xsi_omit[] = { "--xmlns", "urn:x",
+	    "--xmlns-prefix", "xsi", "--null", "N", "--null-as", "omit", NULL };
+	static const char *const xsi_no_null[] = { "--xmlns", "urn:x",
+	    "--xmlns-prefix", "xsi", NULL };
+	struct options o;
+	size_t i;
+
+	for (i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		args[1] = uris[i];
+		parse_ok(&o, args);
+		ck_assert_str_eq(o.xmlns, uris[i]);
+		ck_assert_ptr_null(o.xmlns_prefix);
+	}
+	parse_ok(&o, xsi_omit);
+	ck_assert_str_eq(o.xmlns_prefix, "xsi");
+	parse_ok(&o, xsi_no_null);
+	ck_assert_str_eq(o.xmlns_prefix, "xsi");
+}
+END_TEST
+
+START_TEST(schema_mode)
+{
+	static const char *const bare[] = { "--schema", NULL };
+	static const char *const file[] = { "--schema=prices.csv", "--xsd",
+	    NULL };
+	static const char *const spaced[] = { "--schema", "prices.csv", NULL };
+	static const char *const dash[] = { "--schema=-", NULL };
+	struct options o;
+
+	parse_ok(&o, bare);
+	ck_assert_int_eq(o.schema, 1);
+	ck_assert_int_eq(o.to_stdout, 0);
+	ck_assert_ptr_null(o.schema_input);
+	ck_assert_int_eq(o.ninputs, 0);
+	parse_ok(&o, file);
+	ck_assert_int_eq(o.schema, 1);
+	ck_assert_int_eq(o.xsd, 1);
+	ck_assert_str_eq(o.schema_input, "prices.csv");
+	ck_assert_int_eq(o.ninputs, 0);
+	/* An optional value needs '=': a separate word is an input. */
+	parse_ok(&o, spaced);
+	ck_assert_int_eq(o.schema, 1);
+	ck_assert_ptr_null(o.schema_input);
+	ck_assert_int_eq(o.ninputs, 1);
+	ck_assert_str_eq(o.inputs[0], "prices.csv");
+	parse_ok(&o, dash);
+	ck_assert_str_eq(o.schema_input, "-");
+}
+END_TEST
+
 /* The inputs parsed must be want (NULL-terminated). */
 static void
 expect_inputs(const struct options *o, const char *const *want)
@@ -394,7 +664,7 @@ expect_said_once(const char *err)
 }
 
 struct refusal {
-	const char *args[4];
+	const char *args[8];
 	const char *says;   /* in the message, after "csvpack-test: " */
 };
 
@@ -474,6 +744,113 @@ static const struct refusal refusals[] = {
 	{ { "--ring-size" }, "option --ring-size needs a value" },
 	{ { "--prefix" }, "option --prefix needs a value" },
 	{ { "-q", "--encoding" }, "option --encoding needs a value" },
+	/* the shape */
+	{ { "--root", "1x" }, "--root '1x': not an XML name (a name cannot "
+	    "start with a digit)" },
+	{ { "--root", "" }, "--root '': not an XML name (a name cannot be "
+	    "empty)" },
+	{ { "--root", "a:b" }, "--root 'a:b': not an XML name (a name cannot "
+	    "contain ':')" },
+	{ { "--root", ":a" }, "--root ':a': not an XML name (a name cannot "
+	    "start with ':')" },
+	{ { "--root", "a b" }, "--root 'a b': not an XML name (a name cannot "
+	    "contain ' ')" },
+	{ { "--root", "-x" }, "--root '-x': not an XML name (a name cannot "
+	    "start with '-')" },
+	{ { "--root", ".x" }, "--root '.x': not an XML name (a name cannot "
+	    "start with '.')" },
+	{ { "--root", "x\ty" }, "--root 'x\\x09y': not an XML name (a name "
+	    "cannot contain '\\x09')" },
+	{ { "--root", "a&b" }, "--root 'a&b': not an XML name (a name cannot "
+	    "contain '&')" },
+	{ { "--root", "\xc3\xa9\xe2\x82\xac" }, "--root "
+	    "'\xc3\xa9\xe2\x82\xac': not an XML name (a name cannot contain "
+	    "'\xe2\x82\xac')" },
+	{ { "--root", "\xff" }, "--root '\xff': not an XML name (a name must "
+	    "be UTF-8)" },
+	{ { "--row", "9" }, "--row '9': not an XML name (a name cannot start "
+	    "with a digit)" },
+	{ { "--row", "r/w" }, "--row 'r/w': not an XML name (a name cannot "
+	    "contain '/')" },
+	{ { "--row", "" }, "--row '': not an XML name (a name cannot be "
+	    "empty)" },
+	{ { "--attr", "" }, "--attr '': an empty COL (COL[,COL...]: header "
+	    "names, or column numbers from 1)" },
+	{ { "--attr", "a,,b" }, "--attr 'a,,b': an empty COL" },
+	{ { "--attr", "a," }, "--attr 'a,': an empty COL" },
+	{ { "--attr", ",a" }, "--attr ',a': an empty COL" },
+	{ { "--attr", "0" }, "--attr '0': no column 0 (columns are numbered "
+	    "from 1 to 4294967295)" },
+	{ { "--attr", "a,00" }, "--attr 'a,00': no column 00" },
+	{ { "--attr", "4294967296" }, "--attr '4294967296': no column" },
+	{ { "--attr", "99999999999999999999999" }, "--attr "
+	    "'99999999999999999999999': no column" },
+	{ { "--attr", "a\xff" }, "--attr 'a\xff': a COL must be UTF-8" },
+	{ { "--attr", "line" }, "--attr 'line': the attribute 'line' clashes "
+	    "with the row's 'line' (--provenance all)" },
+	{ { "--attr", "id,line" }, "--attr 'line': the attribute 'line' "
+	    "clashes" },
+	{ { "--attr", "line", "--provenance", "doc", "--provenance", "all" },
+	    "--attr 'line': the attribute 'line' clashes" },
+	{ { "--attr", "a b,a_b" }, "--attr 'a b' and 'a_b' are both the "
+	    "attribute 'a_b'" },
+	{ { "--attr", "a:b", "--attr", "a?b" }, "--attr 'a:b' and 'a?b' are "
+	    "both the attribute 'a_b'" },
+	{ { "--attr", "1x,_1x" }, "--attr '1x' and '_1x' are both the "
+	    "attribute '_1x'" },
+	{ { "--attr", "xmlns,_xmlns" }, "--attr 'xmlns' and '_xmlns' are both "
+	    "the attribute '_xmlns'" },
+	{ { "--attr", "id,x,id" }, "--attr 'id' and 'id' are both the "
+	    "attribute 'id'" },
+	{ { "--attr", "1", "--attr", "01" }, "--attr '1' and '01' are both "
+	    "column 1" },
+	{ { "--attr", "3,x,3" }, "--attr '3' and '3' are both column 3" },
+	{ { "--provenance", "" }, "--provenance '': not one of all, doc, "
+	    "none" },
+	{ { "--provenance", "ALL" }, "--provenance 'ALL': not one of all, doc, "
+	    "none" },
+	{ { "--provenance", "al" }, "--provenance 'al': not one of" },
+	{ { "--null-as", "null" }, "--null-as 'null': not one of nil, omit, "
+	    "empty" },
+	{ { "--null-as", "" }, "--null-as '': not one of nil, omit, empty" },
+	{ { "--layout", "row" }, "--layout 'row': not one of rows, pretty, "
+	    "compact" },
+	{ { "--layout", "" }, "--layout '': not one of rows, pretty, "
+	    "compact" },
+	{ { "--xmlns", "" }, "--xmlns '': a namespace URI cannot be empty" },
+	{ { "--xmlns", "urn:a\nb" }, "--xmlns 'urn:a\\x0ab': a namespace URI "
+	    "must be UTF-8 without control characters" },
+	{ { "--xmlns", "urn:\xff" }, "--xmlns 'urn:\xff': a namespace URI "
+	    "must be" },
+	{ { "--xmlns", "http://www.w3.org/2000/xmlns/" }, "--xmlns "
+	    "'http://www.w3.org/2000/xmlns/': reserved by Namespaces in XML" },
+	{ { "--xmlns", "http://www.w3.org/XML/1998/namespace" }, "--xmlns "
+	    "'http://www.w3.org/XML/1998/namespace': reserved by" },
+	{ { "--xmlns-prefix", "p" }, "--xmlns-prefix needs --xmlns" },
+	{ { "--xmlns-prefix", "p", "--root", "r" }, "--xmlns-prefix needs "
+	    "--xmlns" },
+	{ { "--xmlns", "urn:x", "--xmlns-prefix", "p:q" }, "--xmlns-prefix "
+	    "'p:q': not an XML name (a name cannot contain ':')" },
+	{ { "--xmlns", "urn:x", "--xmlns-prefix", "1p" }, "--xmlns-prefix "
+	    "'1p': not an XML name (a name cannot start with a digit)" },
+	{ { "--xmlns", "urn:x", "--xmlns-prefix", "" }, "--xmlns-prefix '': "
+	    "not an XML name (a name cannot be empty)" },
+	{ { "--xmlns", "urn:x", "--xmlns-prefix", "xmlns" }, "--xmlns-prefix "
+	    "'xmlns': reserved by Namespaces in XML" },
+	{ { "--xmlns", "urn:x", "--xmlns-prefix", "xml" }, "--xmlns-prefix "
+	    "'xml': reserved by Namespaces in XML" },
+	{ { "--xmlns", "urn:x", "--xmlns-prefix", "xsi", "--null", "N" },
+	    "--xmlns-prefix 'xsi': the root declares xmlns:xsi for xsi:nil "
+	    "(--null-as nil); choose another prefix" },
+	{ { "--schema", "--stdout" }, "--schema and --stdout are two modes: "
+	    "give one" },
+	{ { "--stdout=a.csv", "--schema=a.csv" }, "--schema and --stdout are "
+	    "two modes" },
+	{ { "--xsd=1" }, "option --xsd=1 takes no value" },
+	{ { "--root" }, "option --root needs a value" },
+	{ { "--attr" }, "option --attr needs a value" },
+	{ { "--null" }, "option --null needs a value" },
+	{ { "--ro", "x" }, "unknown option --ro" }, /* --root, --row, --rows */
 };
 
 START_TEST(refused)
@@ -535,6 +912,19 @@ START_TEST(help_and_version)
 	/* a stage's help: the stage's example, not csvpack-admin's chores */
 	assert_has(out, "csvpack-producer --name dbg -o out data.csv");
 	ck_assert_ptr_null(strstr(out, "--cleanup"));
+	/* the shape options, in every program's help */
+	assert_has(out, "--root NAME");
+	assert_has(out, "--row NAME");
+	assert_has(out, "--attr COL[,COL...]");
+	assert_has(out, "--provenance all|doc|none");
+	assert_has(out, "--xmlns URI");
+	assert_has(out, "--xmlns-prefix P");
+	assert_has(out, "--null STR");
+	assert_has(out, "--null-as nil|omit|empty");
+	assert_has(out, "--layout rows|pretty|compact");
+	assert_has(out, "--xsd");
+	/* --schema is the converter's, as --stdout is */
+	ck_assert_ptr_null(strstr(out, "--schema"));
 	free(out);
 }
 END_TEST
@@ -563,6 +953,13 @@ options_suite(void)
 	tcase_add_test(t, flags_and_flush_after);
 	tcase_add_test(t, flush_after_values);
 	tcase_add_test(t, stdout_mode);
+	tcase_add_test(t, shape_accepted);
+	tcase_add_loop_test(t, names_accepted, 0, N(good_names));
+	tcase_add_loop_test(t, words_accepted, 0, N(word_cases));
+	tcase_add_test(t, attr_lists);
+	tcase_add_test(t, null_strings);
+	tcase_add_test(t, xmlns_values);
+	tcase_add_test(t, schema_mode);
 	tcase_add_test(t, positional_inputs);
 	tcase_add_loop_test(t, refused, 0, N(refusals));
 	tcase_add_loop_test(t, flag_with_a_value_refused, 0, 4);
