@@ -95,10 +95,10 @@ launcher_check(int argc, char **argv)
 		return rc < 0 ? -1 : 0;  /* 1: --help or --version printed */
 	if (o.cleanup || o.status)
 		return chore(&o);
-	if (o.to_stdout || o.pack_dir)
+	if (o.to_stdout || o.pack_dir || o.schema)
 		return fail_usage("%s is for a single stage (see "
 		    "csvpack-converter(1), csvpack-packer(1))", o.to_stdout ?
-		    "--stdout" : "--dir");
+		    "--stdout" : o.schema ? "--schema" : "--dir");
 	if (!o.name && !pipeline_name_valid(fresh))
 		return fail_usage("check: '%s' is not a pipeline name", fresh);
 	/* Refused here, a second pipeline on a busy directory says so
