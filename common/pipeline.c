@@ -423,15 +423,32 @@ agree_output(struct pipeline *p, const char *output, const struct stat *st)
 	return -1;
 }
 
+/* --xsd: 0 unset, 1 without, 2 with; 0 from a stage that does not care. */
+static int
+agree_xsd(struct pipeline *p, uint32_t xsd)
+{
+	uint32_t none = 0;
+
+	if (xsd == 0 ||
+	    atomic_compare_exchange_strong(&p->sh->conf_xsd, &none, xsd) ||
+	    none == xsd)
+		return 0;
+	msg_warn("pipeline %s runs %s --xsd; this stage %s: give the converter "
+	    "and the packer the same --xsd", p->names.name,
+	    none == 2 ? "with" : "without", xsd == 2 ? "has it" : "does not");
+	return -1;
+}
+
 int
-pipeline_agree(struct pipeline *p, const char *output, uint64_t batch)
+pipeline_agree(struct pipeline *p, const char *output, uint64_t batch,
+    uint32_t xsd)
 {
 	struct stat st;
 	uint64_t none = 0, theirs;
 
 	if (stat(output, &st) < 0)
 		return fail_sys("%s", output);
-	if (agree_output(p, output, &st) < 0)
+	if (agree_output(p, output, &st) < 0 || agree_xsd(p, xsd) < 0)
 		goto refused;
 	if (batch == 0 ||
 	    atomic_compare_exchange_strong(&p->sh->conf_batch, &none, batch))

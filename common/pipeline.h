@@ -70,11 +70,13 @@ int pipeline_map(struct pipeline *p, int fd, size_t len);
 void pipeline_set_attach_timeout(struct pipeline *p, unsigned seconds);
 
 /* Stages started by hand may be given different options.  The first
- * stage here records its output directory (which must exist) and batch
- * size (0: this stage has none); a later one with others is refused with
- * a message saying what differs, and withdraws: the others wait for a
- * stage started the right way.  Returns 0, or -1 after saying why (a
- * mismatch is FAIL_USAGE). */
-int pipeline_agree(struct pipeline *p, const char *output, uint64_t batch);
+ * stage here records its output directory (which must exist), batch
+ * size (0: this stage has none) and --xsd (0: this stage does not care;
+ * 1 without, 2 with); a later one with others is refused with a message
+ * saying what differs, and withdraws: the others wait for a stage
+ * started the right way.  Returns 0, or -1 after saying why (a mismatch
+ * is FAIL_USAGE). */
+int pipeline_agree(struct pipeline *p, const char *output, uint64_t batch,
+    uint32_t xsd);
 
 #endif

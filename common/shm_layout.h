@@ -24,7 +24,9 @@
  *                 input_total: the producer; documents, xml_bytes: the
  *                 converter; archives, archive_bytes: the packer);
  *   conf_*        the first stage to agree (pipeline_agree) writes -o and
- *                 -b; conf_state tells the others when they may read them;
+ *                 -b (and --xsd: the converter stages the schema, the
+ *                 packer packs it); conf_state tells the others when they
+ *                 may read them;
  *   ring          the ring's positions (ring.h): write_pos the producer's,
  *                 read_pos the converter's.
  */
@@ -37,7 +39,7 @@
 #include "ring.h"
 
 #define PIPELINE_MAGIC UINT64_C(0x314b4341505653a3) /* "\xa3SVPACK1" */
-#define PIPELINE_VERSION 2u
+#define PIPELINE_VERSION 3u
 #define PIPELINE_HEADER_SIZE 4096u  /* the ring's area starts here */
 
 enum stage { STAGE_PRODUCER, STAGE_CONVERTER, STAGE_PACKER, STAGE_COUNT };
@@ -83,6 +85,7 @@ struct pipeline_shared {
 	_Atomic uint32_t conf_state;  /* 0 unset, 1 being written, 2 set */
 	_Atomic uint32_t conf_setter; /* the stage that set it */
 	_Atomic uint64_t conf_batch;  /* -b; 0 until a stage that uses it */
+	_Atomic uint32_t conf_xsd;    /* 0 unset, 1 without --xsd, 2 with */
 	uint64_t conf_dev, conf_ino;  /* -o: which directory */
 	char conf_output[1024];       /* -o as given, for messages */
 	struct ring_ctl ring;

@@ -44,7 +44,8 @@ stage_join(struct pipeline *p, const struct options *o, enum stage self,
 		return -1;
 	pipeline_set_attach_timeout(p, o->attach_timeout);
 	if (make_dirs(o->output) < 0 ||
-	    pipeline_agree(p, o->output, batch) < 0)
+	    pipeline_agree(p, o->output, batch, self == STAGE_PRODUCER ? 0 :
+	    o->xsd ? 2 : 1) < 0)
 		return -1;
 	return 0;
 }

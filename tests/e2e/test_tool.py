@@ -378,3 +378,10 @@ class HandMismatch(h.E2ECase):
     def test_other_batch_is_refused(self):
         self.check_refused(["-o", "oa", "-b", "5"], ["-o", "oa", "-b", "7"],
                            "packs 5 documents per archive; -b 7 differs")
+
+    def test_other_xsd_is_refused(self):
+        # The converter stages schema.xsd, the packer packs it: a packer
+        # with --xsd under a converter without would find none.
+        self.check_refused(["-o", "oa", "-b", "5"],
+                           ["-o", "oa", "-b", "5", "--xsd"],
+                           "runs without --xsd; this stage has it")
