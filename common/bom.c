@@ -161,13 +161,29 @@ bom_read(void *ctx, void *buf, size_t n)
 	struct bom_reader *b = ctx;
 	size_t take;
 
+	ssize_t r;
+
 	if (b->head_pos < b->head_len) {
+		/* With as much after it as asked: the reader above sees
+		 * reads of the sizes it asks for, as without us. */
 		take = b->head_len - b->head_pos;
 		if (take > n)
 			take = n;
 		memcpy(buf, b->head + b->head_pos, take);
 		b->head_pos += take;
-		return (ssize_t)take;
+		if (take == n || b->eof)
+			return (ssize_t)take;
+		r = b->inner.read(b->inner.ctx, (char *)buf + take, n - take);
+		if (r == 0)
+			b->eof = 1;
+		if (r < 0)
+			b->err_errno = errno; /* for the next call */
+		return (ssize_t)take + (r > 0 ? r : 0);
+	}
+	if (b->err_errno) {
+		errno = b->err_errno;
+		b->err_errno = 0;
+		return -1;
 	}
 	if (b->eof)
 		return 0;

@@ -47,6 +47,7 @@ struct bom_reader {
 	enum bom_kind kind;  /* as detected */
 	size_t mark_len;
 	int eof;             /* the inner source ended within head */
+	int err_errno;       /* a read after head failed: the next says so */
 };
 
 /* Reads up to BOM_MAX bytes from inner and detects the mark.  Returns 0,

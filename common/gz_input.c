@@ -15,7 +15,7 @@
 #define GZ_IN_SIZE (64 * 1024)
 
 int
-gz_open(struct gz_input *g, struct csv_source inner)
+gz_input_open(struct gz_input *g, struct csv_source inner)
 {
 	ssize_t n;
 
@@ -59,7 +59,7 @@ gz_open(struct gz_input *g, struct csv_source inner)
 }
 
 void
-gz_close(struct gz_input *g)
+gz_input_close(struct gz_input *g)
 {
 	if (g->zinit)
 		inflateEnd(&g->zs);
@@ -68,7 +68,7 @@ gz_close(struct gz_input *g)
 }
 
 const char *
-gz_error(const struct gz_input *g)
+gz_input_error(const struct gz_input *g)
 {
 	return g->why;
 }
@@ -194,10 +194,11 @@ handed(struct gz_input *g, unsigned char *buf, size_t got)
 }
 
 ssize_t
-gz_read(void *ctx, void *buf, size_t n)
+gz_input_read(void *ctx, void *buf, size_t n)
 {
 	struct gz_input *g = ctx;
 	size_t take;
+	ssize_t r;
 	int rc;
 
 	if (!g->gzip) {
@@ -206,7 +207,20 @@ gz_read(void *ctx, void *buf, size_t n)
 			take = take < n ? take : n;
 			memcpy(buf, g->head + g->head_pos, take);
 			g->head_pos += take;
-			return (ssize_t)take;
+			if (take == n || g->in_eof)
+				return (ssize_t)take;
+			r = g->inner.read(g->inner.ctx, (char *)buf + take,
+			    n - take);
+			if (r == 0)
+				g->in_eof = 1;
+			if (r < 0)
+				g->err_errno = errno; /* the next call's */
+			return (ssize_t)take + (r > 0 ? r : 0);
+		}
+		if (g->err_errno) {
+			errno = g->err_errno;
+			g->err_errno = 0;
+			return -1;
 		}
 		if (g->in_eof)
 			return 0;

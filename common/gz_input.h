@@ -9,7 +9,7 @@
  * state.
  *
  * Damage is for good: the bytes inflated before it are handed out, then
- * read() fails with EBADMSG, and gz_error() says what ("gzip stream is
+ * read() fails with EBADMSG, and gz_input_error() says what ("gzip stream is
  * corrupt (incorrect data check)", "gzip stream ends early").  gzip checks
  * a member's CRC and length only at its end, so the bytes of a damaged
  * member have been handed out by then: member_line and out_bytes say
@@ -46,15 +46,15 @@ struct gz_input {
 	int prev_cr;
 	int damaged;           /* 1: corrupt, 2: ends early */
 	int err_errno;         /* a failed inner read, kept for the next call */
-	char why[160];         /* gz_error(): what the damage was */
+	char why[160];         /* gz_input_error(): what the damage was */
 };
 
 /* Reads the first bytes of inner to tell gzip from the rest.  Returns 0,
  * or -1 with errno set (the inner source's; ENOMEM). */
-int gz_open(struct gz_input *g, struct csv_source inner);
-void gz_close(struct gz_input *g);
-ssize_t gz_read(void *ctx, void *buf, size_t n); /* ctx: gz_input */
+int gz_input_open(struct gz_input *g, struct csv_source inner);
+void gz_input_close(struct gz_input *g);
+ssize_t gz_input_read(void *ctx, void *buf, size_t n); /* ctx: gz_input */
 /* What the damage was (when read() failed with EBADMSG and damaged). */
-const char *gz_error(const struct gz_input *g);
+const char *gz_input_error(const struct gz_input *g);
 
 #endif

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fail.h"
@@ -45,6 +46,8 @@ input_read(void *ctx, void *buf, size_t n)
 		r = read(in->fd, buf, n);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r > 0)
+			in->raw_bytes += (uint64_t)r;
 		/* A non-blocking descriptor (a shell may hand stdin over
 		 * so): wait for data as a blocking read would.  With stall
 		 * checks on, the poll above waits. */
@@ -58,6 +61,72 @@ input_read(void *ctx, void *buf, size_t n)
 	}
 }
 
+/* Whether lines counted on the inflated bytes are the text's: not for
+ * UTF-16 or UTF-32, whose line ends are two or four bytes. */
+static int
+lines_of_bytes(const struct input *in)
+{
+	const char *e = in->read_as;
+
+	return !e || (strncasecmp(e, "UTF-16", 6) != 0 &&
+	    strncasecmp(e, "UTF16", 5) != 0 &&
+	    strncasecmp(e, "UTF-32", 6) != 0 &&
+	    strncasecmp(e, "UTF32", 5) != 0 &&
+	    strncasecmp(e, "UCS", 3) != 0 &&
+	    strncasecmp(e, "UNICODE", 7) != 0);
+}
+
+/* A damaged gzip stream.  Its member's CRC is checked only at the end:
+ * the rows read from it before are archived, and the message says so. */
+static int
+gz_damage(struct input *in)
+{
+	const struct gz_input *g = &in->gz;
+
+	if (g->out_bytes > g->member_out && in->end_line >= g->member_line &&
+	    in->end_line > 0 && lines_of_bytes(in))
+		msg_warn("%s: %s; gzip checks a member's CRC only at its end: "
+		    "lines %llu-%llu, from that member, were read before and "
+		    "are archived", in->name, gz_input_error(g),
+		    (unsigned long long)g->member_line,
+		    (unsigned long long)in->end_line);
+	else if (g->out_bytes > g->member_out && in->end_line > 0 &&
+	    !lines_of_bytes(in))
+		msg_warn("%s: %s; gzip checks a member's CRC only at its end: "
+		    "rows read from that member before are archived", in->name,
+		    gz_input_error(g));
+	else
+		msg_warn("%s: %s", in->name, gz_input_error(g));
+	return fail_note(FAIL_DATA);
+}
+
+/* Invalid UTF-8 without --encoding: where, and what might read it. */
+static int
+not_utf8(struct input *in, uint64_t line)
+{
+	char what[80], advice[768];
+	uint64_t early = utf8_check_early_line(&in->u8);
+
+	utf8_check_what(&in->u8, what, sizeof(what));
+	utf8_check_advice(&in->u8, advice, sizeof(advice));
+	fail_data(in->name, early ? early : line, "%s", what);
+	msg_warn("%s: %s", in->name, advice);
+	return -1;
+}
+
+/* What a failed read of the input's first bytes was; returns -1. */
+static int
+open_failed(struct input *in)
+{
+	if (errno == EINTR && signal_caught)
+		return fail_note_stop(signal_caught);
+	if (errno == ECANCELED && in->stall_failed)
+		return -1; /* on_stall said why */
+	if (errno == EBADMSG && in->gz.damaged)
+		return gz_damage(in);
+	return fail_sys("%s: read", in->name);
+}
+
 /* Says what the reader's error was and records its kind; returns -1. */
 static int
 report(struct input *in, int rc)
@@ -68,6 +137,15 @@ report(struct input *in, int rc)
 		return fail_note_stop(signal_caught);
 	if (rc == CSV_EIO && csv_errno(r) == ECANCELED && in->stall_failed)
 		return -1; /* on_stall said why */
+	if (rc == CSV_EIO && csv_errno(r) == EBADMSG && in->gz.damaged)
+		return gz_damage(in);
+	if (rc == CSV_EIO && csv_errno(r) == EILSEQ && in->checking &&
+	    in->u8.failed)
+		return not_utf8(in, csv_error_line(r));
+	if (rc == CSV_EIO && csv_errno(r) == EILSEQ && in->bom_decided)
+		return fail_data(in->name, csv_error_line(r), "cannot be "
+		    "decoded as %s, which its byte-order mark says it is",
+		    in->read_as);
 	if (rc == CSV_EDATA && csv_errno(r) == EFBIG)
 		return fail_data(in->name, csv_error_line(r), "%s; a larger "
 		    "--ring-size carries longer rows", csv_error(r));
@@ -146,8 +224,9 @@ input_open(struct input *in, const char *name, const struct options *o,
     size_t max_row)
 {
 	struct csv_source src = { input_read, in };
+	const char *enc = o->encoding;
 	struct csv_row row;
-	int rc;
+	int rc, kind;
 
 	memset(in, 0, sizeof(*in));
 	in->name = name;
@@ -157,14 +236,44 @@ input_open(struct input *in, const char *name, const struct options *o,
 	buf_init(&in->header_bytes, 0);
 	if (open_fd(in) < 0)
 		return -1;
-	if (o->encoding) {
-		if (decoder_open(&in->dec, o->encoding, src) < 0)
-			return fail_sys("%s: iconv_open %s", name, o->encoding);
+	if (gz_input_open(&in->gz, src) < 0)
+		return open_failed(in);
+	in->gz_opened = 1;
+	src.read = gz_input_read;
+	src.ctx = &in->gz;
+	if (bom_open(&in->bom, src) < 0)
+		return open_failed(in);
+	src.read = bom_read;
+	src.ctx = &in->bom;
+	kind = in->bom.kind;
+	if (enc) {
+		/* An agreeing mark stays: iconv reads it as before. */
+		if (bom_resolve(in->bom.kind, enc) < 0)
+			return fail_data(name, 1, "starts with a %s byte-order "
+			    "mark, but --encoding says %s", bom_name(kind), enc);
+	} else if (kind != BOM_NONE) {
+		bom_skip(&in->bom, in->bom.mark_len);
+		if (kind != BOM_UTF8) {
+			enc = bom_name(kind);
+			in->bom_decided = 1;
+		}
+	}
+	if (enc) {
+		if (decoder_open(&in->dec, enc, src) < 0)
+			return fail_sys("%s: iconv_open %s", name, enc);
 		in->decoding = 1;
+		in->read_as = enc;
 		src.read = decoder_read;
 		src.ctx = &in->dec;
+	} else {
+		/* Checked here, with the byte and its column, not by the
+		 * reader row by row. */
+		utf8_check_init(&in->u8, src);
+		in->checking = 1;
+		src.read = utf8_check_read;
+		src.ctx = &in->u8;
 	}
-	in->csv = csv_reader_new(src, o->delim, 1, max_row);
+	in->csv = csv_reader_new(src, o->delim, !in->checking, max_row);
 	if (!in->csv)
 		return fail_sys("%s", name);
 	rc = csv_read_row(in->csv, &row);
@@ -234,7 +343,7 @@ input_next(struct input *in, const struct field **fields, uint32_t *nfields,
 uint64_t
 input_bytes(const struct input *in)
 {
-	return in->csv ? csv_bytes_read(in->csv) : 0;
+	return in->raw_bytes;
 }
 
 void
@@ -243,6 +352,8 @@ input_close(struct input *in)
 	csv_reader_free(in->csv);
 	if (in->decoding)
 		decoder_close(&in->dec);
+	if (in->gz_opened)
+		gz_input_close(&in->gz);
 	if (in->fd > STDIN_FILENO)
 		sys_close(in->fd);
 	buf_free(&in->header_bytes);

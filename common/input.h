@@ -1,8 +1,12 @@
 /*
  * input.h - one CSV input as a table: a header and rows of checked width.
  *
- * It opens the input by the name the user gave ("-" is stdin), decodes it
- * if --encoding says so, reads the header (or, with --no-header, takes the
+ * It opens the input by the name the user gave ("-" is stdin), inflates
+ * it if it starts with the gzip magic (gz_input.h), decodes it if
+ * --encoding or its byte-order mark says so (bom.h: a mark that
+ * contradicts --encoding is bad input), else checks it is UTF-8 as it
+ * streams (encoding_hint.h: a bad byte is said with its column, and the
+ * encodings that would read it on a line of its own), reads the header (or, with --no-header, takes the
  * first row's width and leaves every name empty, which later becomes
  * fieldN), and checks each row's field count: without --ragged a mismatch
  * is bad input; with it, short rows are padded with empty fields and long
@@ -21,9 +25,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bom.h"
 #include "buf.h"
 #include "csv.h"
 #include "decode.h"
+#include "encoding_hint.h"
+#include "gz_input.h"
 #include "options.h"
 #include "record.h"
 
@@ -31,8 +38,16 @@ struct input {
 	const char *name;     /* as the user named it */
 	int fd;
 	int ragged;
+	uint64_t raw_bytes;   /* read from fd: compressed, undecoded */
+	struct gz_input gz;
+	int gz_opened;
+	struct bom_reader bom;
 	struct decoder dec;
 	int decoding;
+	const char *read_as;  /* the encoding decoded, NULL: UTF-8 */
+	int bom_decided;      /* read_as is the byte-order mark's */
+	struct utf8_check u8;
+	int checking;         /* u8 checks UTF-8 (no decoder) */
 	struct csv_reader *csv;
 	struct buf header_bytes;
 	struct field *header;
@@ -59,6 +74,7 @@ int input_open(struct input *in, const char *name, const struct options *o,
  * said and recorded; fail.h). */
 int input_next(struct input *in, const struct field **fields,
     uint32_t *nfields, uint64_t *line);
+/* Bytes read of the input as it is on disk (compressed, undecoded). */
 uint64_t input_bytes(const struct input *in);
 void input_close(struct input *in);
 

@@ -51,6 +51,7 @@ struct producer {
 	uint64_t max_record;
 	struct coverage done; /* --resume: rows archived or staged */
 	uint64_t skipped;
+	struct buf read_as;  /* "NAME\0ENCODING\0": inputs a BOM decided */
 	int input_failed;    /* the input ended the run: its rows are sent */
 	int push_failed;     /* the ring did */
 	int ended;           /* the END record went */
@@ -153,6 +154,10 @@ produce_input(struct producer *pr, const char *name)
 
 	rc = input_open(&in, name, pr->opt, pr->max_record);
 	atomic_fetch_add(&pr->pipe.sh->count.inputs, 1);
+	if (rc == 0 && in.bom_decided &&
+	    (buf_append(&pr->read_as, name, strlen(name) + 1) < 0 ||
+	    buf_append(&pr->read_as, in.read_as, strlen(in.read_as) + 1) < 0))
+		rc = fail_nomem(name);
 	if (pr->opt->flush_after > 0) {
 		/* A slow stream: send what has come, rather than wait for
 		 * R rows (the converter then flushes its batch too). */
@@ -205,7 +210,8 @@ push_end(struct producer *pr, uint32_t flags)
 }
 
 /* The inputs' total size, for the progress line's ETA: known when every
- * input is a regular file read as it is (no --encoding), else 0. */
+ * input is a regular file, else 0.  Bytes read count as on disk
+ * (input_bytes: compressed, undecoded). */
 static uint64_t
 input_total(const struct options *o)
 {
@@ -213,7 +219,7 @@ input_total(const struct options *o)
 	uint64_t total = 0;
 	int i;
 
-	if (o->ninputs == 0 || o->encoding)
+	if (o->ninputs == 0)
 		return 0;
 	for (i = 0; i < o->ninputs; i++) {
 		if (strcmp(o->inputs[i], "-") == 0 ||
@@ -274,6 +280,22 @@ exit_status(const struct producer *pr, int rc)
 	return status;
 }
 
+/* The summary's word on encodings: each input its byte-order mark
+ * decided, with the encoding it was read in. */
+static void
+print_read_as(const struct producer *pr)
+{
+	const char *p = (const char *)pr->read_as.data;
+	const char *end = p + pr->read_as.len;
+	const char *enc;
+
+	while (p < end) {
+		enc = p + strlen(p) + 1;
+		msg_info("%s: read as %s (its byte-order mark)", p, enc);
+		p = enc + strlen(enc) + 1;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -287,6 +309,7 @@ main(int argc, char **argv)
 	memset(&pr, 0, sizeof(pr));
 	pr.opt = &opt;
 	buf_init(&pr.chunk, 0);
+	buf_init(&pr.read_as, 0);
 	rc = -1;
 	if (stage_join(&pr.pipe, &opt, STAGE_PRODUCER, 0) == 0 &&
 	    coverage_load(opt.output, &pr.done) == 0) {
@@ -310,7 +333,9 @@ main(int argc, char **argv)
 	if (pr.skipped)
 		msg_info("--resume: skipped %llu rows already archived or staged",
 		    (unsigned long long)pr.skipped);
+	print_read_as(&pr);
 	buf_free(&pr.chunk);
+	buf_free(&pr.read_as);
 	coverage_free(&pr.done);
 	leave(&pr, rc);
 	return exit_status(&pr, rc);

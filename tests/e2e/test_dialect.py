@@ -580,7 +580,8 @@ class EncodingTest(Base):
                 "C,“curly”\r\nD,after\r\n")
         self.write("w.csv", text.encode("cp1252"))
         res = self.pack(["w.csv"], ["-r", "1", "-b", "1"])
-        self.assertDataError(res, "w.csv", 5, "invalid UTF-8")
+        self.assertDataError(res, "w.csv", 5,
+                             "not valid UTF-8 (byte 0x93 at column 3)")
         docs = check_structure(self, self.path("out"), 1, 1)
         self.assertEqual(flat_rows(docs),
                          [("w.csv", 2, ["A", "plain"]),
@@ -755,7 +756,7 @@ class BadInputTest(Base):
          [("f.csv", 2, ["1", "2", "3"]), ("f.csv", 4, ["4", "5", "6"])]),
         ("invalid-utf8",
          [("i.csv", b"h1,h2\r\nok,1\r\n\xc3\xa9,2\r\nx\xffy,3\r\nz,4\r\n")],
-         [], "i.csv", 4, "invalid UTF-8",
+         [], "i.csv", 4, "not valid UTF-8 (byte 0xff at column 2)",
          [("i.csv", 2, ["ok", "1"]), ("i.csv", 3, ["é", "2"])]),
         ("second-file",
          [("first.csv", b"a,b\n1,2\n3,4\n5,6\n"),

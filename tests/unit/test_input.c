@@ -4,7 +4,7 @@
  * Real files in a scratch tree (dirfix.h), stdin pipes and a FIFO:
  * a header and rows (quoted, CRLF, blank lines, a last line without a
  * newline), --no-header, --ragged padding, a field-count mismatch and
- * invalid UTF-8 (FAIL_DATA, "FILE:LINE:"), a row over max_row, empty
+ * not valid UTF-8 (FAIL_DATA, "FILE:LINE:"), a row over max_row, empty
  * inputs, a missing file and a directory (FAIL_SYS), --encoding CP1252
  * and GB18030, and undecodable bytes (FAIL_DATA).
  *
@@ -327,7 +327,7 @@ START_TEST(invalid_utf8_is_bad_data)
 		}
 		err = cap_end(&c);
 		ck_assert_int_eq(fail_kind(), FAIL_DATA);
-		snprintf(where, sizeof(where), "%s:%u: invalid UTF-8", x.path,
+		snprintf(where, sizeof(where), "%s:%u: not valid UTF-8", x.path,
 		    b->line);
 		assert_has(err, where);
 		free(err);
