@@ -494,7 +494,6 @@ take_attr(struct options *o, const char *arg)
 {
 	size_t len = strlen(arg);
 	char *copy, *p, *comma;
-	const char *q;
 
 	if ((copy = keep(len + 1)) == NULL)
 		return fail_nomem("options");
@@ -509,16 +508,8 @@ take_attr(struct options *o, const char *arg)
 		if (!utf8_valid((const unsigned char *)p, strlen(p)))
 			return usage_error("--attr '%s': a COL must be UTF-8",
 			    arg);
-		for (q = p; *q >= '0' && *q <= '9'; q++)
-			;
-		if (*q == '\0') {
-			errno = 0;
-			if (strtoull(p, NULL, 10) == 0 || errno ||
-			    strtoull(p, NULL, 10) > UINT32_MAX)
-				return usage_error3("--attr '%s': no column "
-				    "%s (columns are numbered from 1 to %s)",
-				    arg, p, "4294967295");
-		}
+		/* "0" or "99999999999" may still be a header cell: only an
+		 * input's header can tell (the converter, exit 65). */
 		if (list_add(&o->attr_cols, &o->nattr_cols, p) < 0)
 			return -1;
 		if (!comma)

@@ -40,6 +40,7 @@
 #include "sysio.h"
 #include "xml_doc.h"
 #include "xml_pool.h"
+#include "xml_schema.h"
 
 struct converter {
 	const struct options *opt;
@@ -59,6 +60,10 @@ struct converter {
 	 * after it are taken off the ring unconverted, and the run ends
 	 * in order with that input's failure. */
 	int data_failed;
+	/* --xsd: the schema staged for the packer, from the first input's
+	 * columns; an input with other columns is refused. */
+	struct xml_schema_state schema;
+	struct xml_names schema_names;
 };
 
 static void
@@ -177,6 +182,35 @@ write_meta(struct converter *cv, const struct chunk *c)
 	return meta_write(cv->staging_fd, &m);
 }
 
+/* --xsd: staging/schema.xsd from the first input's columns (those that
+ * are not attributes, named as the documents name them); another
+ * input's columns must be the same (xml_schema.h). */
+static int
+stage_schema(struct converter *cv, const struct chunk *c)
+{
+	const struct xml_shape *s = &cv->doc.shape;
+	const char **el;
+	size_t nel = 0;
+	uint32_t i;
+	int rc;
+
+	if (!cv->opt->xsd)
+		return 0;
+	if (xml_names_build(&cv->schema_names, cv->fields, c->ncols,
+	    c->ncols) < 0)
+		return fail_nomem("converter");
+	if (!(el = malloc((c->ncols ? c->ncols : 1) * sizeof(*el))))
+		return fail_nomem("converter");
+	for (i = 0; i < c->ncols; i++)
+		if (!xml_shape_is_attr(s, i))
+			el[nel++] = cv->schema_names.name[i];
+	rc = xml_schema_stage(&cv->schema, cv->staging_fd, cv->staging,
+	    cv->opt, el, nel, (const char *const *)s->attr_name, s->nattr,
+	    c->source.s);
+	free(el);
+	return rc;
+}
+
 /* One record -> staging/NNNNNN.xml, by way of a temporary name. */
 static int
 convert_record(struct converter *cv, const struct ring_rec *rec)
@@ -194,7 +228,8 @@ convert_record(struct converter *cv, const struct ring_rec *rec)
 			goto bad;
 		return fail_nomem("converter");
 	}
-	if (xml_doc_attrs(&cv->doc, c.source.s, cv->fields, c.ncols) < 0) {
+	if (xml_doc_attrs(&cv->doc, c.source.s, cv->fields, c.ncols) < 0 ||
+	    stage_schema(cv, &c) < 0) {
 		if (fail_kind() == FAIL_DATA)
 			cv->data_failed = 1;
 		return -1;
@@ -412,11 +447,15 @@ main(int argc, char **argv)
 	if (rc <= 0)
 		return fail_status_of(rc);
 	LIBXML_TEST_VERSION
+	if (opt.schema)
+		return fail_status_of(xml_schema_print(&opt, NULL));
 	if (opt.to_stdout)
 		return fail_status_of(convert_to_stdout(&opt));
 	memset(&cv, 0, sizeof(cv));
 	cv.opt = &opt;
 	xml_doc_init(&cv.doc);
+	xml_schema_state_init(&cv.schema);
+	xml_names_init(&cv.schema_names);
 	cv.out_fd = cv.staging_fd = cv.lock_fd = -1;
 	rc = 0;
 	if (set_shape(&cv.doc, &opt) < 0) {
@@ -436,6 +475,8 @@ main(int argc, char **argv)
 	/* Not in order, the others must stop too. */
 	pipeline_detach(&cv.pipe, stage_in_order(rc) || cv.data_failed);
 	xml_doc_free(&cv.doc);
+	xml_schema_state_free(&cv.schema);
+	xml_names_free(&cv.schema_names);
 	free(cv.fields);
 	free(cv.bad_source);
 	if (outlock_release_at(cv.lock_fd, cv.out_fd, opt.output,

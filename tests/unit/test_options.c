@@ -779,12 +779,6 @@ static const struct refusal refusals[] = {
 	{ { "--attr", "a,,b" }, "--attr 'a,,b': an empty COL" },
 	{ { "--attr", "a," }, "--attr 'a,': an empty COL" },
 	{ { "--attr", ",a" }, "--attr ',a': an empty COL" },
-	{ { "--attr", "0" }, "--attr '0': no column 0 (columns are numbered "
-	    "from 1 to 4294967295)" },
-	{ { "--attr", "a,00" }, "--attr 'a,00': no column 00" },
-	{ { "--attr", "4294967296" }, "--attr '4294967296': no column" },
-	{ { "--attr", "99999999999999999999999" }, "--attr "
-	    "'99999999999999999999999': no column" },
 	{ { "--attr", "a\xff" }, "--attr 'a\xff': a COL must be UTF-8" },
 	{ { "--attr", "line" }, "--attr 'line': the attribute 'line' clashes "
 	    "with the row's 'line' (--provenance all)" },
