@@ -21,8 +21,8 @@
  *   handoff_eos   the converter's, before it sets "converted": the batch
  *                 it hands over is the last;
  *   count         each counter by one stage (inputs, rows, csv_bytes,
- *                 input_total: the producer; documents, xml_bytes: the
- *                 converter; archives, archive_bytes: the packer);
+ *                 input_total: the producer; documents, xml_bytes, nulls:
+ *                 the converter; archives, archive_bytes: the packer);
  *   conf_*        the first stage to agree (pipeline_agree) writes -o and
  *                 -b (and --xsd: the converter stages the schema, the
  *                 packer packs it); conf_state tells the others when they
@@ -62,6 +62,7 @@ struct stage_slot {
 struct pipeline_counters {
 	_Atomic uint64_t inputs, rows, csv_bytes;
 	_Atomic uint64_t documents, xml_bytes;
+	_Atomic uint64_t nulls;        /* --null fields, the converter's */
 	_Atomic uint64_t archives, archive_bytes;
 	_Atomic uint64_t input_total;  /* bytes of all inputs; 0: unknown */
 };

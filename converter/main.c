@@ -103,6 +103,8 @@ note_replaced(struct converter *cv, const char *source,
 		cv->bad_line = d->first_replaced_line;
 	cv->bad_count += d->replaced;
 	cv->null_count += d->nulls;
+	if (cv->pipe.sh)  /* a pipeline's: the packer's summary says it */
+		atomic_fetch_add(&cv->pipe.sh->count.nulls, d->nulls);
 }
 
 static int

@@ -281,11 +281,17 @@ summary(struct packer *pk)
 	double secs = (double)(now_ms() - pk->pipe.sh->started_ms) / 1000.0;
 	uint64_t csv = atomic_load(&c->csv_bytes);
 
-	msg_info("%" PRIu64 " inputs, %" PRIu64 " rows, %" PRIu64
+	uint64_t nulls = atomic_load(&c->nulls);
+	char null_part[48] = "";
+
+	if (nulls)
+		snprintf(null_part, sizeof(null_part), ", %" PRIu64 " null%s",
+		    nulls, nulls == 1 ? "" : "s");
+	msg_info("%" PRIu64 " inputs, %" PRIu64 " rows%s, %" PRIu64
 	    " documents, %" PRIu64 " archives, %" PRIu64 " bytes, %.2f s, "
 	    "%.1f MB/s", atomic_load(&c->inputs), atomic_load(&c->rows),
-	    atomic_load(&c->documents), pk->archives, pk->archive_bytes, secs,
-	    secs > 0 ? (double)csv / 1e6 / secs : 0.0);
+	    null_part, atomic_load(&c->documents), pk->archives,
+	    pk->archive_bytes, secs, secs > 0 ? (double)csv / 1e6 / secs : 0.0);
 }
 
 /* The output directory (created if missing, a symlink to it followed:
