@@ -4,6 +4,8 @@
 #   make check      lint, unit tests (Check), end-to-end tests, the fault
 #                   suite and the quick fault-injection sweep
 #   make sanitize   the same tests on an ASan + UBSan build (build/san/)
+#   make engines    the README's scale-out recipes on SLURM and GNU parallel
+#                   (part of check too)
 #   make demo       the launcher on examples/ into out/
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -111,6 +113,7 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory faults
+	@$(MAKE) --no-print-directory engines
 ifneq ($(SANITIZE),1)
 	@$(MAKE) --no-print-directory inject-quick
 endif
@@ -132,6 +135,19 @@ e2e: $(PROGRAMS)
 
 faults: $(PROGRAMS)
 	CSVPACK_BIN=$(abspath $(BIN)) python3 tests/faults/run.py
+
+# The README's scale-out recipes on the real engines (tests/engines/): a
+# one-node SLURM cluster and GNU parallel over ssh to a loopback sshd, each
+# started and stopped by its test (some 20 s together, hence in check).
+# Their packages are installed when missing; an engine that cannot be
+# installed or started here is a skipped test saying which and why.
+.PHONY: engines
+engines: $(PROGRAMS)
+	@[ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] \
+		&& [ -x /usr/sbin/sshd ] && command -v parallel >/dev/null \
+		|| scripts/install-deps --with-engines \
+		|| echo "engines: their packages could not be installed; the tests will say what is missing"
+	CSVPACK_BIN=$(abspath $(BIN)) python3 tests/engines/run.py
 
 soak: $(PROGRAMS)
 	CSVPACK_BIN=$(abspath $(BIN)) python3 tests/faults/run.py --soak
@@ -200,7 +216,8 @@ ring-bench: $(RING_BENCH)
 # libFuzzer over the CSV reader and the XML writer; SECONDS bounds the run.
 FUZZ := build/fuzz/fuzz_csv_xml
 FUZZ_SRC := tests/fuzz/fuzz_csv_xml.c common/csv.c common/utf8.c common/buf.c common/xml_chars.c \
-	converter/xml_doc.c common/xml_names.c converter/xml_pool.c
+	converter/xml_doc.c common/xml_names.c common/xml_shape.c common/fail.c \
+	common/msg.c converter/xml_pool.c
 SECONDS ?= 60
 $(FUZZ): $(FUZZ_SRC) $(wildcard common/*.h converter/*.h)
 	@mkdir -p $(dir $@)
