@@ -35,6 +35,9 @@ main(void)
 	srunner_add_suite(sr, doc_parse_suite());
 	srunner_add_suite(sr, schema_suite());
 	srunner_add_suite(sr, shape_suite());
+	srunner_add_suite(sr, bom_suite());
+	srunner_add_suite(sr, gz_input_suite());
+	srunner_add_suite(sr, encoding_hint_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	printf("unit: %d passed, %d failed\n",

@@ -26,5 +26,8 @@ Suite *archive_read_suite(void);
 Suite *doc_parse_suite(void);
 Suite *schema_suite(void);
 Suite *shape_suite(void);
+Suite *bom_suite(void);
+Suite *gz_input_suite(void);
+Suite *encoding_hint_suite(void);
 
 #endif
