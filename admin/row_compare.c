@@ -10,7 +10,6 @@
 
 #include "fail.h"
 #include "problems.h"
-#include "xml_chars.h"
 
 int
 compare_init(struct row_compare *c, const struct options *o, char **names,
@@ -20,10 +19,8 @@ compare_init(struct row_compare *c, const struct options *o, char **names,
 
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	xml_names_init(&c->names);
-	buf_init(&c->clean, 0);
-	buf_init(&c->shown[0], 0);
-	buf_init(&c->shown[1], 0);
+	if (row_match_init(&c->match, o) < 0)
+		return -1;
 	if (n > 0 && !(c->in = calloc((size_t)n, sizeof(*c->in))))
 		return fail_nomem("verify");
 	for (i = 0; i < n; i++)
@@ -166,7 +163,6 @@ compare_doc_begin(struct row_compare *c, const struct doc_meta *m,
 	if (ci->failed)
 		return 0;
 	c->where = where;
-	c->names_said = 0;
 	c->first_row = m->first_row;
 	c->last_row = m->last_row;
 	c->cur = ci;
@@ -180,101 +176,12 @@ compare_doc_begin(struct row_compare *c, const struct doc_meta *m,
 	return report_beyond(c, m->first_row);
 }
 
-/* A value as a problem line shows it: quoted, with C-style escapes for
- * quotes, backslashes and control characters, cut after 60 bytes (not
- * inside a UTF-8 character). */
-static const char *
-shown(struct buf *b, const char *s, size_t len)
-{
-	size_t i, cut = len > 60 ? 60 : len;
-	unsigned char ch;
-	char esc[8];
-	int bad = 0;
-
-	while (cut < len && cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-		cut--;
-	buf_reset(b);
-	bad |= buf_append(b, "\"", 1);
-	for (i = 0; i < cut; i++) {
-		ch = (unsigned char)s[i];
-		if (ch == '\n' || ch == '\r' || ch == '\t' || ch == '"' ||
-		    ch == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", ch == '\n' ? 'n' :
-			    ch == '\r' ? 'r' : ch == '\t' ? 't' : (char)ch);
-		else if (ch < 0x20 || ch == 0x7F)
-			snprintf(esc, sizeof(esc), "\\x%02x", ch);
-		else
-			esc[0] = (char)ch, esc[1] = '\0';
-		bad |= buf_append(b, esc, strlen(esc));
-	}
-	bad |= buf_append(b, cut < len ? "\"...\0" : "\"\0",
-	    cut < len ? 5 : 2);
-	return bad ? "(out of memory)" : (const char *)b->data;
-}
-
-/* The first field that differs, and how many do. */
-static int
-compare_fields(struct row_compare *c, const struct doc_row *r,
-    const struct field *f, uint64_t line)
-{
-	const char *v;
-	uint64_t replaced;
-	size_t i, first = 0, ndiff = 0, len;
-
-	for (i = 0; i < r->nfields; i++) {
-		v = xml_clean_value(f[i].s, f[i].len, &c->clean, &replaced);
-		if (!v)
-			return fail_nomem("verify");
-		len = v == f[i].s ? f[i].len : strlen(v);
-		if (len == r->len[i] && memcmp(v, r->value[i], len) == 0)
-			continue;
-		if (ndiff++ == 0) {
-			first = i;
-			shown(&c->shown[0], v, len);
-		}
-	}
-	if (ndiff == 0)
-		return 0;
-	return problem("%s:%" PRIu64 ": row %" PRIu64 " differs from %s row "
-	    "%" PRIu64 ": field %zu (%s) is %s in the input, %s in the "
-	    "archive%s", c->cur->name, line, c->cur->next_row - 1, c->where,
-	    r->index, first + 1, r->field_name[first],
-	    (const char *)c->shown[0].data,
-	    shown(&c->shown[1], r->value[first], r->len[first]),
-	    ndiff > 1 ? " (and more fields)" : "");
-}
-
-/* The fields' element names, as the converter makes them of the header
- * (and fieldN for the columns a --ragged row adds). */
-static int
-check_names(struct row_compare *c, const struct doc_row *r, uint32_t n,
-    uint64_t line)
-{
-	struct compared_input *ci = c->cur;
-	uint32_t i;
-
-	if (c->names_said)
-		return 0;
-	if (xml_names_build(&c->names, ci->in.header, ci->in.ncols,
-	    n > ci->in.ncols ? n : ci->in.ncols) < 0)
-		return fail_nomem("verify");
-	for (i = 0; i < n; i++)
-		if (strcmp(r->field_name[i], c->names.name[i]) != 0) {
-			c->names_said = 1;
-			return problem("%s:%" PRIu64 ": row %" PRIu64 ", field %"
-			    PRIu32 " is <%s> in %s row %" PRIu64 ", the header "
-			    "makes it <%s>", ci->name, line, ci->next_row - 1,
-			    i + 1, r->field_name[i], c->where, r->index,
-			    c->names.name[i]);
-		}
-	return 0;
-}
-
 int
 compare_row(struct row_compare *c, const struct doc_row *r)
 {
 	struct compared_input *ci = c->cur;
 	const struct field *f;
+	const char *why;
 	uint64_t line;
 	uint32_t n;
 	int rc;
@@ -291,14 +198,19 @@ compare_row(struct row_compare *c, const struct doc_row *r)
 	    ", %s row %" PRIu64 " says line %s", ci->name, line,
 	    ci->next_row - 1, line, c->where, r->index, r->line) < 0)
 		return -1;
-	if (n != r->nfields)
-		return problem("%s:%" PRIu64 ": row %" PRIu64 " has %" PRIu32
-		    " field%s, %s row %" PRIu64 " has %zu", ci->name, line,
-		    ci->next_row - 1, n, n == 1 ? "" : "s", c->where,
-		    r->index, r->nfields);
-	if (check_names(c, r, n, line) < 0)
-		return -1;
-	return compare_fields(c, r, f, line);
+	if (row_match_header(&c->match, ci->name, ci->in.header,
+	    ci->in.ncols) < 0) {
+		/* The run would have refused it: other options than the
+		 * run's?  Said (FILE: --attr ...); compared no further. */
+		c->cur = NULL;
+		return input_failed(ci);
+	}
+	rc = row_match(&c->match, f, n, ci->in.header, ci->in.ncols, r, &why);
+	if (rc <= 0)
+		return rc;
+	return problem("%s:%" PRIu64 ": row %" PRIu64 " differs from %s row "
+	    "%" PRIu64 ": %s", ci->name, line, ci->next_row - 1, c->where,
+	    r->index, why);
 }
 
 int
@@ -354,9 +266,6 @@ compare_free(struct row_compare *c)
 		if (c->in[i].open)
 			input_close(&c->in[i].in);
 	free(c->in);
-	xml_names_free(&c->names);
-	buf_free(&c->clean);
-	buf_free(&c->shown[0]);
-	buf_free(&c->shown[1]);
+	row_match_free(&c->match);
 	memset(c, 0, sizeof(*c));
 }

@@ -16,10 +16,8 @@
  * its gaps are then left to row_ranges.h, which sees all of them.  At the
  * end the rows left in each input are in no archive.
  *
- * Element names are compared with those the converter makes of the
- * input's header (xml_names.h), once per document.  Values are compared
- * as the converter wrote them: an input field with
- * characters XML cannot carry is cleaned first (xml_chars.h).  Each
+ * Each row is compared with what the converter would have written for it
+ * in the run's shape (row_match.h): names, attributes, nulls, values.  Each
  * problem is "INPUT:LINE: ..." naming the archive and document ("where").
  * An input that is itself bad CSV is said as such (exit 65) and compared
  * no further; the other inputs still are.
@@ -37,7 +35,7 @@
 #include "input.h"
 #include "meta.h"
 #include "options.h"
-#include "xml_names.h"
+#include "row_match.h"
 
 struct compared_input {
 	const char *name;     /* as given, as the journal names it */
@@ -55,9 +53,7 @@ struct row_compare {
 	struct compared_input *cur;
 	const char *where;
 	uint64_t first_row, last_row;
-	int names_said;
-	struct xml_names names;  /* what the converter names the columns */
-	struct buf clean, shown[2];
+	struct row_match match;  /* each row as the converter wrote it */
 };
 
 int compare_init(struct row_compare *c, const struct options *o,

@@ -137,8 +137,9 @@ share_gaps(struct verifier *v)
 	}
 }
 
-/* A given input that no document names: most likely named otherwise
- * than in the run ("./a.csv" for "a.csv"). */
+/* A given input that no document names, though it has rows: most
+ * likely named otherwise than in the run ("./a.csv" for "a.csv").  (One
+ * with a header and no row has no document, rightly.) */
 static int
 unknown_inputs(struct verifier *v)
 {
@@ -146,6 +147,7 @@ unknown_inputs(struct verifier *v)
 
 	for (i = 0; v->comparing && i < v->cmp.n; i++)
 		if (!ranges_find(&v->ranges, v->cmp.in[i].name) &&
+		    !(v->cmp.in[i].open && v->cmp.in[i].next_row == 1) &&
 		    problem("%s: no document of the journal is of this input "
 		    "(it names inputs as the run was given them)",
 		    v->cmp.in[i].name) < 0)

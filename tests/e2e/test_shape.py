@@ -42,7 +42,7 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-from helpers import CONVERTER, E2ECase, converter, run, xmllint_docs
+from helpers import CONVERTER, E2ECase, converter, csvpack, run, xmllint_docs
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NIL = "{%s}nil" % XSI
@@ -382,7 +382,21 @@ class ShapeCase(E2ECase):
                 self.assertIs(by_name[root.get("source")], inp, what)
                 self.assertEqual(root.get("sid"), str(k + 1), what)
             rows += [(inp.fname, line, vals) for _, line, vals in got]
+        self.verify_run(shape, outdir, inputs)
         return rows
+
+    def verify_run(self, shape, outdir, inputs):
+        """csvpack verify reads documents of every shape: given the run's
+        shape options it finds the delivery complete, against itself and
+        against the inputs, field by field (nulls, attributes, names)."""
+        names = [inp.fname for inp in inputs]
+        for args in ([outdir], [outdir] + names):
+            p = csvpack("verify", *(list(shape.opts) + args), cwd=self.dir)
+            self.assertEqual((p.returncode, p.stdout), (0, b""),
+                             "verify %s %s: %s" % (" ".join(shape.opts),
+                                                  " ".join(args),
+                                                  p.stdout.decode() +
+                                                  p.stderr.decode()))
 
     def want_rows(self, shape, inputs):
         want = []
@@ -427,6 +441,26 @@ class TestShapes(ShapeCase):
                     if shape.prov == "none":
                         got = [(inp.fname, l, v) for _, l, v in got]
                     self.assertEqual(got, want)
+
+    def test_verify_needs_the_runs_shape(self):
+        """Given other shape options than the run's, verify says how the
+        documents differ, rather than taking them as they are."""
+        inputs = self.write_corpus()
+        p = self.csvpack("-q", "-o", "out", "--null", "NULL", "--attr", "1",
+                         *inputs)
+        self.assertExit(p, 0)
+        # Without --attr 1 the archive lacks the element <id>; with
+        # --attr 1 and without --null, a null's xsi:nil is no value.
+        for opts, frag in (([], "the header makes it <id>"),
+                           (["--attr", "1"], "is xsi:nil in the archive, "
+                            "not null in the input"),
+                           (["--null", "NULL", "--attr", "1", "--root",
+                             "t"], "the root element is <table>, not <t>")):
+            with self.subTest(opts=" ".join(opts)):
+                p = csvpack("verify", *(opts + ["out"] + inputs),
+                            cwd=self.dir)
+                self.assertEqual(p.returncode, 1, p.stderr.decode())
+                self.assertIn(frag, p.stdout.decode())
 
     def test_nulls_are_counted(self):
         inputs = self.write_corpus()
