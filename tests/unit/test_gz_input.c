@@ -190,7 +190,8 @@ START_TEST(plain_input_as_it_is)
 			    &out, &err), 0);
 			REQUIRE(!g.gzip);
 			REQUIRE_EQ(out.len, cases[i].n);
-			REQUIRE(memcmp(out.data, cases[i].p, out.len) == 0);
+			REQUIRE(out.len == 0 ||
+			    memcmp(out.data, cases[i].p, out.len) == 0);
 			gz_input_close(&g);
 		}
 	buf_free(&out);
@@ -270,7 +271,8 @@ START_TEST(truncated_at_every_byte)
 			if (cut > end1)
 				assert_has(gz_input_error(&g), "member 2");
 			REQUIRE(out.len <= all.len);
-			REQUIRE(memcmp(out.data, all.data, out.len) == 0);
+			REQUIRE(out.len == 0 ||
+			    memcmp(out.data, all.data, out.len) == 0);
 			gz_input_close(&g);
 		}
 	buf_free(&t1);
