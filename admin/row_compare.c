@@ -183,7 +183,7 @@ compare_row(struct row_compare *c, const struct doc_row *r)
 	const struct field *f;
 	const char *why;
 	uint64_t line;
-	uint32_t n;
+	uint32_t n, width;
 	int rc;
 
 	if (!ci)
@@ -205,6 +205,11 @@ compare_row(struct row_compare *c, const struct doc_row *r)
 		c->cur = NULL;
 		return input_failed(ci);
 	}
+	if ((width = row_match_width(&c->match, f, n)) != r->nfields)
+		return problem("%s:%" PRIu64 ": row %" PRIu64 " has %" PRIu32
+		    " field%s, %s row %" PRIu64 " has %zu", ci->name, line,
+		    ci->next_row - 1, width, width == 1 ? "" : "s", c->where,
+		    r->index, r->nfields);
 	rc = row_match(&c->match, f, n, ci->in.header, ci->in.ncols, r, &why);
 	if (rc <= 0)
 		return rc;

@@ -103,14 +103,13 @@ written(struct row_match *m, const struct field *f, const char **v,
 	return 0;
 }
 
+/* what: "field 2 (price)" or "attribute id". */
 static int
 differs(struct row_match *m, const char **why, const char *what,
-    const char *name, const char *want, size_t wlen, const char *got,
-    size_t glen)
+    const char *want, size_t wlen, const char *got, size_t glen)
 {
-	return say(m, why, "%s %s is %s in the input, %s in the archive", what,
-	    name, shown(&m->shown[0], want, wlen),
-	    shown(&m->shown[1], got, glen));
+	return say(m, why, "%s is %s in the input, %s in the archive", what,
+	    shown(&m->shown[0], want, wlen), shown(&m->shown[1], got, glen));
 }
 
 static const char *
@@ -131,6 +130,7 @@ match_attrs(struct row_match *m, const struct field *f, uint32_t n,
 {
 	const struct xml_shape *s = &m->shape;
 	const char *got, *v;
+	char what[300];
 	size_t len = 0;
 	uint32_t k, i;
 	int null;
@@ -153,9 +153,11 @@ match_attrs(struct row_match *m, const struct field *f, uint32_t n,
 		if (written(m, null ? &(struct field){ "", 0, 0 } : &f[i], &v,
 		    &len) < 0)
 			return -1;
-		if (strlen(got) != len || memcmp(got, v, len) != 0)
-			return differs(m, why, "attribute", s->attr_name[k], v,
-			    len, got, strlen(got));
+		if (strlen(got) != len || memcmp(got, v, len) != 0) {
+			snprintf(what, sizeof(what), "attribute %s",
+			    s->attr_name[k]);
+			return differs(m, why, what, v, len, got, strlen(got));
+		}
 	}
 	return 0;
 }
@@ -166,6 +168,7 @@ match_field(struct row_match *m, const struct field *fi, int null,
     const char *name, const struct doc_row *r, size_t j, const char **why)
 {
 	const char *v;
+	char what[300];
 	size_t len = 0;
 
 	if (strcmp(r->field_name[j], name) != 0)
@@ -183,10 +186,25 @@ match_field(struct row_match *m, const struct field *fi, int null,
 		    "null in the input", name);
 	if (written(m, null ? &(struct field){ "", 0, 0 } : fi, &v, &len) < 0)
 		return -1;
-	if (len != r->len[j] || memcmp(v, r->value[j], len) != 0)
-		return differs(m, why, "field", name, v, len, r->value[j],
-		    r->len[j]);
+	if (len != r->len[j] || memcmp(v, r->value[j], len) != 0) {
+		snprintf(what, sizeof(what), "field %zu (%s)", j + 1, name);
+		return differs(m, why, what, v, len, r->value[j], r->len[j]);
+	}
 	return 0;
+}
+
+uint32_t
+row_match_width(const struct row_match *m, const struct field *f,
+    uint32_t n)
+{
+	const struct xml_shape *s = &m->shape;
+	uint32_t i, width = 0;
+
+	for (i = 0; i < n; i++)
+		if (!xml_shape_is_attr(s, i) && !(s->nnulls &&
+		    s->null_as == NULL_AS_OMIT && xml_shape_is_null(s, &f[i])))
+			width++;
+	return width;
 }
 
 int

@@ -38,6 +38,10 @@ void row_match_free(struct row_match *m);
  * column the header does not have, as the converter refused it). */
 int row_match_header(struct row_match *m, const char *source,
     const struct field *header, uint32_t ncols);
+/* How many elements the converter writes for f[0..n): the columns that
+ * are not attributes, less the nulls it leaves out. */
+uint32_t row_match_width(const struct row_match *m, const struct field *f,
+    uint32_t n);
 /* 0 when r is f[0..n) as written; 1 when not, *why saying how (valid
  * until the next call); -1 after saying why (out of memory). */
 int row_match(struct row_match *m, const struct field *f, uint32_t n,

@@ -451,7 +451,8 @@ class TestShapes(ShapeCase):
         self.assertExit(p, 0)
         # Without --attr 1 the archive lacks the element <id>; with
         # --attr 1 and without --null, a null's xsi:nil is no value.
-        for opts, frag in (([], "the header makes it <id>"),
+        for opts, frag in (([], "row 1 has 4 fields, out/000001.tgz "
+                            "000001.xml row 1 has 3"),
                            (["--attr", "1"], "is xsi:nil in the archive, "
                             "not null in the input"),
                            (["--null", "NULL", "--attr", "1", "--root",
