@@ -4,6 +4,12 @@
  * libxml2 writes into an xmlOutputBuffer whose write callback appends to
  * our 1 MiB buffer, flushed to the descriptor when full and at the end: a
  * document costs a handful of write(2) calls, whatever its row count.
+ *
+ * On the fast path a row is xml_fast_row's markup, gathered in d->fast.out
+ * and handed to the writer with one xmlTextWriterWriteRawLen per
+ * XML_FAST_FLUSH bytes, before any other call into the writer: the bytes
+ * stay in order whichever path wrote them, so a document may mix the two
+ * (columns whose names libxml2 refuses take the reference path).
  */
 #include "xml_doc.h"
 
@@ -11,6 +17,7 @@
 #include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,12 +77,23 @@ sink_close(void *ctx)
 void
 xml_doc_init(struct xml_doc *d)
 {
+	const char *v;
+
 	memset(d, 0, sizeof(*d));
 	buf_init(&d->sink.pending, 0);
 	buf_init(&d->clean, 0);
 	buf_init(&d->elem_bytes, 0);
 	xml_names_init(&d->names);
 	xml_shape_init(&d->shape);
+	xml_fast_init(&d->fast);
+	v = getenv("CSVPACK_XML_PATH");
+	d->reference = v && strcmp(v, "reference") == 0;
+}
+
+void
+xml_doc_path(struct xml_doc *d, enum xml_path path)
+{
+	d->reference = path == XML_PATH_REFERENCE;
 }
 
 void
@@ -89,6 +107,7 @@ xml_doc_free(struct xml_doc *d)
 	free(d->elem);
 	xml_names_free(&d->names);
 	xml_shape_free(&d->shape);
+	xml_fast_free(&d->fast);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -102,6 +121,8 @@ int
 xml_doc_attrs(struct xml_doc *d, const char *source,
     const struct field *header, uint32_t ncols)
 {
+	/* The fast path's attributes are those of the last columns. */
+	d->fast.usable = 0;
 	return xml_shape_resolve(&d->shape, source, header, ncols);
 }
 
@@ -160,6 +181,7 @@ xml_doc_begin(struct xml_doc *d, int fd, const char *source, uint64_t sid)
 	d->replaced = 0;
 	d->first_replaced_line = 0;
 	d->nulls = 0;
+	buf_reset(&d->fast.out);
 	d->pool_failures = xml_pool_failures();
 	out = xmlOutputBufferCreateIO(sink_write, sink_close, &d->sink, NULL);
 	if (!out)
@@ -185,6 +207,36 @@ xml_doc_begin(struct xml_doc *d, int fd, const char *source, uint64_t sid)
 	return 0;
 }
 
+static int
+fast_columns(struct xml_doc *d, uint32_t total)
+{
+	d->fast.usable = 0;
+	if (d->reference)
+		return 0;
+	return xml_fast_columns(&d->fast, &d->shape, d->shape.prefix ?
+	    d->elem : d->names.name, total);
+}
+
+/* Hands the fast path's markup to the writer. */
+static int
+fast_flush(struct xml_doc *d)
+{
+	struct buf *b = &d->fast.out;
+	size_t off = 0, n;
+
+	while (off < b->len) {
+		n = b->len - off < INT_MAX ? b->len - off : INT_MAX;
+		if (xmlTextWriterWriteRawLen(d->writer, b->data + off,
+		    (int)n) < 0) {
+			buf_reset(b);
+			return failed(d);
+		}
+		off += n;
+	}
+	buf_reset(b);
+	return 0;
+}
+
 int
 xml_doc_columns(struct xml_doc *d, const struct field *header, uint32_t ncols,
     uint32_t total)
@@ -198,7 +250,7 @@ xml_doc_columns(struct xml_doc *d, const struct field *header, uint32_t ncols,
 		return errno = ENOMEM, -1;
 	if (!prefix) {
 		d->elem = NULL;
-		return 0;
+		return fast_columns(d, total);
 	}
 	/* Under a prefix, every element is "P:name". */
 	if (total > d->elem_cap) {
@@ -224,7 +276,7 @@ xml_doc_columns(struct xml_doc *d, const struct field *header, uint32_t ncols,
 	for (i = 0; i < total; i++)
 		d->elem[i] = (const char *)d->elem_bytes.data + off[i];
 	free(off);
-	return 0;
+	return fast_columns(d, total);
 }
 
 /* Bytes that make a value take the slow path: what the writer escapes
@@ -401,9 +453,26 @@ xml_doc_row(struct xml_doc *d, uint64_t line, const struct field *f,
 	char num[24];
 	const char *digits;
 	uint32_t i;
+	uint64_t bad;
 
 	if (n > d->names.count)
 		return errno = EINVAL, -1;
+	if (!d->reference && d->fast.usable) {
+		bad = d->replaced;
+		if (d->sink.error)
+			return failed(d);
+		if (xml_fast_row(&d->fast, &d->shape, line, f, n,
+		    &d->replaced, &d->nulls) < 0)
+			return -1;
+		if (d->replaced != bad && !d->first_replaced_line)
+			d->first_replaced_line = line;
+		d->fast_rows++;
+		if (d->fast.out.len >= XML_FAST_FLUSH)
+			return fast_flush(d);
+		return 0;
+	}
+	if (d->fast.out.len && fast_flush(d) < 0)
+		return -1;
 	if (d->shape.custom)
 		return row_shaped(d, line, f, n);
 	digits = format_u64(line, num);
@@ -432,6 +501,8 @@ xml_doc_end(struct xml_doc *d)
 {
 	xmlTextWriterPtr w = d->writer;
 
+	if (d->fast.out.len && fast_flush(d) < 0)
+		return -1;
 	if ((!d->shape.custom || d->shape.layout != LAYOUT_COMPACT) &&
 	    xmlTextWriterWriteString(w, BAD_CAST "\n") < 0)
 		return failed(d);

@@ -12,9 +12,17 @@
  * (ENOSPC, EPIPE, ...) is kept and reported by the next call.
  *
  * That is the default shape; xml_doc_shape gives another (xml_shape.h:
- * names, namespace, provenance, attributes, nulls, layout).  The default
- * keeps its own path, byte for byte today's; every shape writes values
- * raw when a byte-class check finds nothing to escape or replace.
+ * names, namespace, provenance, attributes, nulls, layout).
+ *
+ * Two row paths write the same bytes.  The reference path makes every
+ * tag, attribute and value with its own xmlTextWriter call (the default
+ * shape keeps its own code there; every shape writes values raw when a
+ * byte-class check finds nothing to escape or replace).  The fast path,
+ * the default, builds the rows' markup itself (xml_fast.h) and hands it
+ * to the writer in large pieces; the document's start and end are the
+ * writer's on both.  CSVPACK_XML_PATH=reference in the environment, read
+ * by xml_doc_init, selects the reference path (tests and the bench use
+ * it); xml_doc_path sets it for one document.
  */
 #ifndef CSVPACK_XML_DOC_H
 #define CSVPACK_XML_DOC_H
@@ -23,6 +31,7 @@
 
 #include "buf.h"
 #include "record.h"
+#include "xml_fast.h"
 #include "xml_chars.h"
 #include "xml_names.h"
 #include "xml_shape.h"
@@ -47,10 +56,22 @@ struct xml_doc {
 	struct buf elem_bytes; /* "P:name"s under a prefix */
 	uint32_t elem_cap;
 	uint64_t nulls;    /* null fields in this document */
+	int reference;     /* 1: the reference row path */
+	struct xml_fast fast;
+	uint64_t fast_rows; /* rows written by the fast path (for tests) */
 };
 
+enum xml_path {
+	XML_PATH_FAST,
+	XML_PATH_REFERENCE,
+};
+
+/* Sets the row path from CSVPACK_XML_PATH ("reference", else fast). */
 void xml_doc_init(struct xml_doc *d);
 void xml_doc_free(struct xml_doc *d);
+/* The row path for the columns that follow: call it before
+ * xml_doc_columns. */
+void xml_doc_path(struct xml_doc *d, enum xml_path path);
 /* Takes the shape options of o (which must outlive d) for the documents
  * that follow.  Returns 0, or -1 (errno EINVAL: xml_shape_set). */
 int xml_doc_shape(struct xml_doc *d, const struct options *o);

@@ -29,5 +29,6 @@ Suite *shape_suite(void);
 Suite *bom_suite(void);
 Suite *gz_input_suite(void);
 Suite *encoding_hint_suite(void);
+Suite *xml_diff_suite(void);
 
 #endif
