@@ -216,8 +216,8 @@ ring-bench: $(RING_BENCH)
 # libFuzzer over the CSV reader and the XML writer; SECONDS bounds the run.
 FUZZ := build/fuzz/fuzz_csv_xml
 FUZZ_SRC := tests/fuzz/fuzz_csv_xml.c common/csv.c common/utf8.c common/buf.c common/xml_chars.c \
-	converter/xml_doc.c common/xml_names.c common/xml_shape.c common/fail.c \
-	common/msg.c converter/xml_pool.c
+	converter/xml_doc.c converter/xml_fast.c common/xml_names.c common/xml_shape.c \
+	common/fail.c common/msg.c converter/xml_pool.c
 SECONDS ?= 60
 $(FUZZ): $(FUZZ_SRC) $(wildcard common/*.h converter/*.h)
 	@mkdir -p $(dir $@)
