@@ -10,6 +10,15 @@
  * complete, so staging never holds half a document.  Documents are not
  * fsync'd: only archives need to be durable (spec guarantee 4).
  *
+ * With -j N the records of a batch are converted on N threads
+ * (convert_pool.h): this thread takes them off the ring in order, checks
+ * each header (--attr, --xsd), creates the temporary file and hands the
+ * record over; then, in sid order, it tells a failure or writes the meta,
+ * renames the document and counts it.  A batch is handed over only once
+ * all of its documents are renamed, so the workers are idle whenever the
+ * packer packs.  With -j 1 there are no threads and every step happens
+ * in the order it always did.
+ *
  * --stdout [FILE|-] converts one CSV input to one document on stdout,
  * without any pipeline.
  */
@@ -38,6 +47,7 @@
 #include "stage.h"
 #include "staging.h"
 #include "sysio.h"
+#include "convert_pool.h"
 #include "xml_doc.h"
 #include "xml_pool.h"
 #include "xml_schema.h"
@@ -45,7 +55,11 @@
 struct converter {
 	const struct options *opt;
 	struct pipeline pipe;
-	struct xml_doc doc;
+	struct xml_doc doc;  /* the shape that checks each header, in order */
+	struct cpool pool;   /* the documents' writers (convert_pool.h) */
+	struct buf hdr_key;  /* the header checked last (need_drain) */
+	struct buf scratch;
+	int hdr_known;
 	char *staging;
 	int out_fd;          /* -o, opened once: everything in it from here */
 	int staging_fd;
@@ -85,26 +99,27 @@ report_replaced(struct converter *cv)
 	cv->null_count = 0;
 }
 
-/* Counts a document's replaced characters and nulls for its input. */
+/* Counts a document's replaced characters (the first on line first) and
+ * nulls for its input; documents come in sid order. */
 static void
-note_replaced(struct converter *cv, const char *source,
-    const struct xml_doc *d)
+note_replaced(struct converter *cv, const char *source, uint64_t replaced,
+    uint64_t first, uint64_t nulls)
 {
 	if (cv->bad_source && strcmp(cv->bad_source, source) != 0)
 		report_replaced(cv);
-	if (!d->replaced && !d->nulls)
+	if (!replaced && !nulls)
 		return;
 	if (!cv->bad_source) {
 		cv->bad_source = strdup(source);
 		if (!cv->bad_source)
 			return;
 	}
-	if (d->replaced && !cv->bad_count)
-		cv->bad_line = d->first_replaced_line;
-	cv->bad_count += d->replaced;
-	cv->null_count += d->nulls;
+	if (replaced && !cv->bad_count)
+		cv->bad_line = first;
+	cv->bad_count += replaced;
+	cv->null_count += nulls;
 	if (cv->pipe.sh)  /* a pipeline's: the packer's summary says it */
-		atomic_fetch_add(&cv->pipe.sh->count.nulls, d->nulls);
+		atomic_fetch_add(&cv->pipe.sh->count.nulls, nulls);
 }
 
 static int
@@ -136,34 +151,6 @@ open_chunk(struct converter *cv, const struct ring_rec *rec, struct chunk *c)
 		if (c->ncols <= cv->fields_cap || grow_fields(cv, c->ncols) < 0)
 			return errno = EBADMSG, -1;
 	}
-}
-
-/* Writes the rows of one CHUNK record to fd as a document. */
-static int
-write_chunk(struct converter *cv, const struct ring_rec *rec, int fd,
-    struct chunk *c)
-{
-	uint64_t line;
-	uint32_t n;
-	int rc;
-
-	if (open_chunk(cv, rec, c) < 0)
-		return -1;
-	if (xml_doc_begin(&cv->doc, fd, c->source.s, c->sid) < 0 ||
-	    xml_doc_columns(&cv->doc, cv->fields, c->ncols, c->width) < 0)
-		return -1;
-	if (grow_fields(cv, c->width) < 0)
-		return errno = ENOMEM, -1;
-	while ((rc = chunk_next_row(c, &line, cv->fields, cv->fields_cap,
-	    &n)) == 1)
-		if (xml_doc_row(&cv->doc, line, cv->fields, n) < 0)
-			return -1;
-	if (rc < 0)
-		return errno = EBADMSG, -1;
-	if (xml_doc_end(&cv->doc) < 0)
-		return -1;
-	note_replaced(cv, c->source.s, &cv->doc);
-	return 0;
 }
 
 /* The document's input and rows, for the journal; written before the
@@ -213,13 +200,131 @@ stage_schema(struct converter *cv, const struct chunk *c)
 	return rc;
 }
 
-/* One record -> staging/NNNNNN.xml, by way of a temporary name. */
+/* The oldest document in flight, once done: told if it failed, else
+ * its meta written and the document renamed into place.  Its temporary
+ * file is closed and, unless renamed, unlinked, whatever happens. */
+static int
+finish_doc(struct converter *cv, struct cpool_job *j)
+{
+	char final[64];
+	int dfd = cv->staging_fd, saved;
+
+	staging_doc_name(final, sizeof(final), j->sid);
+	if (j->rc < 0) {
+		saved = j->err;
+		sys_close(j->fd);
+		unlinkat(dfd, j->tmp, 0);
+		if (saved == CJOB_SAID)
+			return -1;
+		if (saved == EBADMSG) {
+			msg_warn("ring: a malformed record (%u bytes)", j->len);
+			return fail_note(FAIL_SYS);
+		}
+		errno = saved;
+		return fail_sys("%s/%s", cv->staging, j->tmp);
+	}
+	note_replaced(cv, j->c.source.s, j->replaced, j->first_replaced_line,
+	    j->nulls);
+	if (sys_close(j->fd) < 0)
+		goto failed;
+	if (write_meta(cv, &j->c) < 0) {
+		saved = errno;
+		unlinkat(dfd, j->tmp, 0);
+		errno = saved;
+		meta_name(final, sizeof(final), j->sid);
+		return fail_sys("%s/%s", cv->staging, final);
+	}
+	if (renameat(dfd, j->tmp, dfd, final) < 0)
+		goto failed;
+	atomic_fetch_add(&cv->pipe.sh->count.documents, 1);
+	atomic_fetch_add(&cv->pipe.sh->count.xml_bytes, j->bytes);
+	return 0;
+failed:
+	saved = errno;
+	unlinkat(dfd, j->tmp, 0);
+	errno = saved;
+	return fail_sys("%s/%s", cv->staging, final);
+}
+
+/* Finishes the oldest document in flight, waiting for it or (wait 0)
+ * only if it is done.  1 finished, 0 none to finish, or -1. */
+static int
+finish_oldest(struct converter *cv, int wait)
+{
+	struct cpool_job *j = cpool_oldest(&cv->pool, wait);
+	int rc;
+
+	if (!j)
+		return 0;
+	rc = finish_doc(cv, j);
+	cpool_retire(&cv->pool);
+	return rc < 0 ? -1 : 1;
+}
+
+/* Every document in flight finished, in order (wait 0: those done, up
+ * to the first that is not).  0 or -1. */
+static int
+finish_all(struct converter *cv, int wait)
+{
+	int rc;
+
+	while ((rc = finish_oldest(cv, wait)) > 0)
+		;
+	return rc;
+}
+
+/* After a failure: the documents in flight are waited for and thrown
+ * away, none renamed (one thread would not have written them). */
+static void
+abandon(struct converter *cv)
+{
+	struct cpool_job *j;
+
+	while ((j = cpool_oldest(&cv->pool, 1)) != NULL) {
+		sys_close(j->fd);
+		unlinkat(cv->staging_fd, j->tmp, 0);
+		cpool_retire(&cv->pool);
+	}
+}
+
+/* Whether the documents in flight must be finished before this header
+ * is checked: only a check that can refuse an input (--attr, --xsd)
+ * must come after the failures of earlier documents, as with one
+ * thread, and it can refuse only a header other than the last one. */
+static int
+need_drain(struct converter *cv, const struct chunk *c, int *drain)
+{
+	uint32_t i;
+
+	*drain = 0;
+	if (!cv->pool.nthreads || (!cv->opt->nattr_cols && !cv->opt->xsd))
+		return 0;
+	buf_reset(&cv->scratch);
+	for (i = 0; i < c->ncols; i++)
+		if (buf_append_u32(&cv->scratch, cv->fields[i].len) < 0 ||
+		    buf_append(&cv->scratch, cv->fields[i].s,
+		    cv->fields[i].len) < 0)
+			return fail_nomem("converter");
+	if (cv->hdr_known && cv->scratch.len == cv->hdr_key.len &&
+	    memcmp(cv->scratch.data, cv->hdr_key.data, cv->hdr_key.len) == 0)
+		return 0;
+	buf_reset(&cv->hdr_key);
+	if (buf_append(&cv->hdr_key, cv->scratch.data, cv->scratch.len) < 0)
+		return fail_nomem("converter");
+	cv->hdr_known = 1;
+	*drain = 1;
+	return 0;
+}
+
+/* One record handed to a writer, to become staging/NNNNNN.xml by way of
+ * a temporary name; a slot must be free (cpool_slot). */
 static int
 convert_record(struct converter *cv, const struct ring_rec *rec)
 {
-	char tmp[80], final[64];
+	char final[64];
 	struct chunk c = { 0 };
-	int fd, dfd = cv->staging_fd, saved;
+	struct cpool_job *j;
+	int drain, saved;
 
 	if (chunk_sid(rec->data, rec->len, &c.sid) < 0)
 		goto bad;
@@ -230,45 +335,31 @@ convert_record(struct converter *cv, const struct ring_rec *rec)
 			goto bad;
 		return fail_nomem("converter");
 	}
+	if (need_drain(cv, &c, &drain) < 0 ||
+	    (drain && finish_all(cv, 1) < 0))
+		return -1;
 	if (xml_doc_attrs(&cv->doc, c.source.s, cv->fields, c.ncols) < 0 ||
 	    stage_schema(cv, &c) < 0) {
 		if (fail_kind() == FAIL_DATA)
 			cv->data_failed = 1;
 		return -1;
 	}
+	j = cpool_slot(&cv->pool);
 	staging_doc_name(final, sizeof(final), c.sid);
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", final);
+	snprintf(j->tmp, sizeof(j->tmp), ".%s.tmp", final);
+	j->sid = c.sid;
 	/* A new file of ours, never one that was there (outdir.h). */
-	if ((fd = outdir_create_tmp(dfd, cv->staging, tmp, 0644)) < 0)
+	if ((j->fd = outdir_create_tmp(cv->staging_fd, cv->staging, j->tmp,
+	    0644)) < 0)
 		return -1;
-	if (write_chunk(cv, rec, fd, &c) < 0) {
+	if (cpool_submit(&cv->pool, j, rec) < 0) {
 		saved = errno;
-		sys_close(fd);
-		unlinkat(dfd, tmp, 0);
+		sys_close(j->fd);
+		unlinkat(cv->staging_fd, j->tmp, 0);
 		errno = saved;
-		if (saved == EBADMSG)
-			goto bad;
-		return fail_sys("%s/%s", cv->staging, tmp);
+		return fail_nomem("converter");
 	}
-	if (sys_close(fd) < 0)
-		goto failed;
-	if (write_meta(cv, &c) < 0) {
-		saved = errno;
-		unlinkat(dfd, tmp, 0);
-		errno = saved;
-		meta_name(final, sizeof(final), c.sid);
-		return fail_sys("%s/%s", cv->staging, final);
-	}
-	if (renameat(dfd, tmp, dfd, final) < 0)
-		goto failed;
-	atomic_fetch_add(&cv->pipe.sh->count.documents, 1);
-	atomic_fetch_add(&cv->pipe.sh->count.xml_bytes, cv->doc.sink.bytes);
 	return 0;
-failed:
-	saved = errno;
-	unlinkat(dfd, tmp, 0);
-	errno = saved;
-	return fail_sys("%s/%s", cv->staging, final);
 bad:
 	msg_warn("ring: a malformed record (%u bytes)", rec->len);
 	return fail_note(FAIL_SYS);
@@ -293,7 +384,7 @@ handoff(struct converter *cv, int last)
 }
 
 static int
-run(struct converter *cv)
+convert_all(struct converter *cv)
 {
 	struct ring_rec rec;
 	long left;
@@ -312,6 +403,9 @@ run(struct converter *cv)
 			return -1;
 	}
 	for (;;) {
+		/* Documents the workers finished are renamed as they come. */
+		if (finish_all(cv, 0) < 0)
+			return -1;
 		rc = pipeline_peek(&cv->pipe, &rec);
 		if (rc == RING_STOPPED && cv->pipe.peer_died)
 			return fail_note(FAIL_PEER);
@@ -319,7 +413,7 @@ run(struct converter *cv)
 			/* --flush-after: the stream is slow; hand over the
 			 * partial batch rather than let it age. */
 			cv->pipe.deadline_hit = 0;
-			if (handoff(cv, 0) < 0)
+			if (finish_all(cv, 1) < 0 || handoff(cv, 0) < 0)
 				return -1;
 			continue;
 		}
@@ -340,20 +434,32 @@ run(struct converter *cv)
 			msg_warn("ring: unknown record type %u", rec.type);
 			return fail_note(FAIL_SYS);
 		}
-		if (!cv->data_failed && convert_record(cv, &rec) < 0 &&
-		    !cv->data_failed)
-			return -1;
+		if (!cv->data_failed) {
+			/* A slot for it: the oldest document finished. */
+			if (!cpool_slot(&cv->pool) && finish_oldest(cv, 1) < 0)
+				return -1;
+			if (convert_record(cv, &rec) < 0 && !cv->data_failed)
+				return -1;
+			/* Without threads it is written by now: renamed
+			 * before its record leaves the ring. */
+			if (!cv->pool.nthreads && !cv->data_failed &&
+			    finish_all(cv, 0) < 0)
+				return -1;
+		}
 		ring_release(&cv->pipe.ring, &rec);
 		if (cv->data_failed)
 			continue; /* nothing converted: drain to the end */
 		if (cv->in_batch++ == 0 && cv->opt->flush_after > 0)
 			cv->pipe.deadline_ms = now_ms() +
 			    (uint64_t)(cv->opt->flush_after * 1000.0);
-		if (cv->in_batch == cv->opt->batch && handoff(cv, 0) < 0)
+		if (cv->in_batch == cv->opt->batch &&
+		    (finish_all(cv, 1) < 0 || handoff(cv, 0) < 0))
 			return -1;
 		if (pipeline_stop_signal(&cv->pipe))
 			break;
 	}
+	if (finish_all(cv, 1) < 0)
+		return -1;
 	report_replaced(cv);
 	if (handoff(cv, 1) < 0)
 		return -1;
@@ -362,6 +468,22 @@ run(struct converter *cv)
 	/* A stop asked of any stage (the shared flag) ends this one too. */
 	sig = pipeline_stop_signal(&cv->pipe);
 	return sig ? fail_note_stop(sig) : 0;
+}
+
+static int
+run(struct converter *cv)
+{
+	int threads = cv->opt->jobs;
+
+	/* More writers than a batch has documents would never work. */
+	if ((uint64_t)threads > cv->opt->batch)
+		threads = (int)cv->opt->batch;
+	if (cpool_open(&cv->pool, threads, cv->opt) < 0)
+		return -1;
+	if (convert_all(cv) == 0)
+		return 0;
+	abandon(cv);
+	return -1;
 }
 
 /* The shape options, checked once more (the option parser refuses what
@@ -427,7 +549,8 @@ convert_to_stdout(const struct options *o)
 write_failed:
 		rc = fail_sys("stdout");
 	}
-	note_replaced(&cv, name, &cv.doc);
+	note_replaced(&cv, name, cv.doc.replaced, cv.doc.first_replaced_line,
+	    cv.doc.nulls);
 	report_replaced(&cv);
 	input_close(&in);
 	xml_doc_free(&cv.doc);
@@ -458,6 +581,8 @@ main(int argc, char **argv)
 	xml_doc_init(&cv.doc);
 	xml_schema_state_init(&cv.schema);
 	xml_names_init(&cv.schema_names);
+	buf_init(&cv.hdr_key, 0);
+	buf_init(&cv.scratch, 0);
 	cv.out_fd = cv.staging_fd = cv.lock_fd = -1;
 	rc = 0;
 	if (set_shape(&cv.doc, &opt) < 0) {
@@ -476,6 +601,9 @@ main(int argc, char **argv)
 		rc = -1;
 	/* Not in order, the others must stop too. */
 	pipeline_detach(&cv.pipe, stage_in_order(rc) || cv.data_failed);
+	cpool_free(&cv.pool);
+	buf_free(&cv.hdr_key);
+	buf_free(&cv.scratch);
 	xml_doc_free(&cv.doc);
 	xml_schema_state_free(&cv.schema);
 	xml_names_free(&cv.schema_names);

@@ -13,10 +13,20 @@
  * Small blocks are carved from 64 KiB slabs that are never given back:
  * the pool only ever holds as many blocks as were live at once, which the
  * writer's nesting bounds.
+ *
+ * Threads (the converter's workers, convert_pool.h): the free lists, the
+ * slab being carved and the failure count are each thread's own
+ * (_Thread_local), so allocating takes no lock.  A block freed on another
+ * thread than the one that made it goes on the freeing thread's list,
+ * which is as good: blocks are plain memory, their class is in their
+ * header, and slabs are never freed.  The slabs of all threads hang on one
+ * list, under a mutex (a slab is 4096 blocks: rarely taken), so that leak
+ * checkers still see them after a thread has gone.
  */
 #include "xml_pool.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +50,11 @@ struct free_block {
 	struct free_block *next;
 };
 
-static struct free_block *free_list[CLASSES + 1];
-static unsigned long failures;		/* allocations refused */
-static unsigned char *slab_next, *slab_end;
+static _Thread_local struct free_block *free_list[CLASSES + 1];
+static _Thread_local unsigned long failures;	/* allocations refused */
+static _Thread_local unsigned char *slab_next, *slab_end;
 static void *slabs;			/* kept reachable for leak checkers */
+static pthread_mutex_t slabs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *
 carve(size_t bytes)
@@ -54,8 +65,10 @@ carve(size_t bytes)
 		slab = malloc(SLAB_SIZE);
 		if (!slab)
 			return NULL;
+		pthread_mutex_lock(&slabs_lock);
 		*(void **)slab = slabs;
 		slabs = slab;
+		pthread_mutex_unlock(&slabs_lock);
 		slab_next = slab + HEADER;
 		slab_end = slab + SLAB_SIZE;
 	}

@@ -9,7 +9,8 @@
  * The caller must know:
  *  - xml_pool_install() must run before libxml2 allocates anything (first
  *    thing in main), or libxml2 would free a block the pool never made;
- *  - the pool is not thread-safe: only one thread may use libxml2;
+ *  - threads may use libxml2 at once: each has its own free lists (and
+ *    failure count), a block may be freed on any thread;
  *  - built with AddressSanitizer it does nothing, so that ASan still sees
  *    every block libxml2 uses.
  */
@@ -21,7 +22,8 @@
 /* Returns 0, or -1 if libxml2 refused the functions. */
 int xml_pool_install(void);
 
-/* How many allocations the pool could not make so far.  libxml2 does not
+/* How many allocations the pool could not make so far, on the calling
+ * thread (a document is written on one thread).  libxml2 does not
  * report every one of them (some of its writers carry on, writing less):
  * a document is good only if this did not move while it was written.
  * Under ASan, where the pool is not installed, it stays 0. */
