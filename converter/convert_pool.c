@@ -123,6 +123,7 @@ int
 cpool_open(struct cpool *p, int threads, const struct options *o)
 {
 	sigset_t all, old;
+	const char *op;
 	int i, nw, err;
 
 	memset(p, 0, sizeof(*p));
@@ -148,8 +149,10 @@ cpool_open(struct cpool *p, int threads, const struct options *o)
 		return 0;
 	/* libxml2's globals set up before any worker uses it. */
 	xmlInitParser();
+	op = "pthread_mutex_init";
 	if ((err = pthread_mutex_init(&p->lock, NULL)) != 0)
 		goto failed;
+	op = "pthread_cond_init";
 	if ((err = pthread_cond_init(&p->work, NULL)) != 0) {
 		pthread_mutex_destroy(&p->lock);
 		goto failed;
@@ -165,6 +168,7 @@ cpool_open(struct cpool *p, int threads, const struct options *o)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = 0;
+	op = "pthread_create";
 	for (i = 0; i < p->nthreads; i++) {
 		err = pthread_create(&p->w[i].thread, NULL, worker, &p->w[i]);
 		if (err != 0)
@@ -178,7 +182,12 @@ cpool_open(struct cpool *p, int threads, const struct options *o)
 failed:
 	cpool_free(p);
 	errno = err;
-	return fail_sys("converter: %d worker threads (-j)", threads);
+	/* EAGAIN: short of memory (a stack) or at the limit on threads. */
+	if (err == EAGAIN)
+		return fail_sys("%s: the converter's worker threads (-j %d): "
+		    "out of memory or of threads", op, threads);
+	return fail_sys("%s: the converter's worker threads (-j %d)", op,
+	    threads);
 nomem:
 	cpool_free(p);
 	return fail_nomem("converter");

@@ -39,6 +39,7 @@ main(void)
 	srunner_add_suite(sr, gz_input_suite());
 	srunner_add_suite(sr, encoding_hint_suite());
 	srunner_add_suite(sr, xml_diff_suite());
+	srunner_add_suite(sr, convert_pool_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	printf("unit: %d passed, %d failed\n",

@@ -30,5 +30,6 @@ Suite *bom_suite(void);
 Suite *gz_input_suite(void);
 Suite *encoding_hint_suite(void);
 Suite *xml_diff_suite(void);
+Suite *convert_pool_suite(void);
 
 #endif
