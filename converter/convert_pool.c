@@ -5,6 +5,14 @@
  * wakes the workers for a new job, "done" wakes the main thread for a
  * finished one.  Workers take jobs in submission order (taken counts
  * them) but finish in any order; the main thread retires them in order.
+ *
+ * Every wait on a condition variable is a timed one (WAIT_SLICE_MS, on
+ * CLOCK_MONOTONIC) that re-checks its condition: glibc 2.36's condition
+ * variables can lose a wakeup (sourceware bug 25847), and a signaller
+ * then blocks in pthread_cond_signal until the waiters of the old group
+ * leave - which a timed-out waiter does.  Under ThreadSanitizer that hung
+ * every run at the fifth job; with the slices a lost wakeup costs at most
+ * one slice, never the run.
  */
 #include "convert_pool.h"
 
@@ -12,11 +20,29 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 
 #include "fail.h"
 #include "msg.h"
+
+#define WAIT_SLICE_MS 100
+
+/* pthread_cond_wait, for at most one slice. */
+static void
+slice_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += WAIT_SLICE_MS * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(c, m, &t);
+}
 
 static int
 grow_fields(struct cpool_worker *w, uint32_t n)
@@ -104,7 +130,7 @@ worker(void *arg)
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->stopping && p->taken == p->submitted)
-			pthread_cond_wait(&p->work, &p->lock);
+			slice_wait(&p->work, &p->lock);
 		if (p->stopping && p->taken == p->submitted)
 			break;
 		j = &p->jobs[p->taken++ % (uint64_t)p->njobs];
@@ -122,6 +148,7 @@ worker(void *arg)
 int
 cpool_open(struct cpool *p, int threads, const struct options *o)
 {
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	const char *op;
 	int i, nw, err;
@@ -153,15 +180,23 @@ cpool_open(struct cpool *p, int threads, const struct options *o)
 	if ((err = pthread_mutex_init(&p->lock, NULL)) != 0)
 		goto failed;
 	op = "pthread_cond_init";
-	if ((err = pthread_cond_init(&p->work, NULL)) != 0) {
+	if ((err = pthread_condattr_init(&ca)) != 0) {
 		pthread_mutex_destroy(&p->lock);
 		goto failed;
 	}
-	if ((err = pthread_cond_init(&p->done, NULL)) != 0) {
+	if ((err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) != 0 ||
+	    (err = pthread_cond_init(&p->work, &ca)) != 0) {
+		pthread_condattr_destroy(&ca);
+		pthread_mutex_destroy(&p->lock);
+		goto failed;
+	}
+	if ((err = pthread_cond_init(&p->done, &ca)) != 0) {
+		pthread_condattr_destroy(&ca);
 		pthread_cond_destroy(&p->work);
 		pthread_mutex_destroy(&p->lock);
 		goto failed;
 	}
+	pthread_condattr_destroy(&ca);
 	p->sync_ready = 1;
 	/* Workers take no signals: a SIGINT must reach the main thread,
 	 * whose waits it interrupts. */
@@ -221,7 +256,7 @@ cpool_submit(struct cpool *p, struct cpool_job *j,
 	pthread_mutex_lock(&p->lock);
 	j->state = CJOB_READY;
 	p->submitted++;
-	pthread_cond_signal(&p->work);
+	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -238,7 +273,7 @@ cpool_oldest(struct cpool *p, int wait)
 		return j;
 	pthread_mutex_lock(&p->lock);
 	while (wait && j->state != CJOB_DONE)
-		pthread_cond_wait(&p->done, &p->lock);
+		slice_wait(&p->done, &p->lock);
 	if (j->state != CJOB_DONE)
 		j = NULL;
 	pthread_mutex_unlock(&p->lock);
