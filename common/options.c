@@ -105,7 +105,7 @@ static const char usage_options[] =
 "      --resume          skip input rows the journal says are archived\n"
 "      --manifest        a last member SHA256SUMS in every archive, for\n"
 "                        tar -xzf A.tgz && sha256sum -c SHA256SUMS\n"
-"  -j, --jobs N          compression threads                      [cores]\n"
+"  -j, --jobs N          threads: the converter's, the packer's   [cores]\n"
 "      --ring-size BYTES the shared ring's size (K, M, G)         [16M]\n"
 "      --attach-timeout S  give up if the other stages have not come\n"
 "                        within S seconds; 0: wait for ever      [60]\n"
