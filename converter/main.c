@@ -403,10 +403,18 @@ convert_all(struct converter *cv)
 			return -1;
 	}
 	for (;;) {
-		/* Documents the workers finished are renamed as they come. */
+		/* Documents the workers finished are renamed as they come;
+		 * and before waiting on an empty ring, all of them: a slow
+		 * stream must not keep converted documents from staging. */
 		if (finish_all(cv, 0) < 0)
 			return -1;
-		rc = pipeline_peek(&cv->pipe, &rec);
+		rc = cpool_pending(&cv->pool) ?
+		    ring_try_peek(&cv->pipe.ring, &rec) : RING_AGAIN;
+		if (rc == RING_AGAIN && cpool_pending(&cv->pool) &&
+		    finish_all(cv, 1) < 0)
+			return -1;
+		if (rc != RING_OK)
+			rc = pipeline_peek(&cv->pipe, &rec);
 		if (rc == RING_STOPPED && cv->pipe.peer_died)
 			return fail_note(FAIL_PEER);
 		if (rc == RING_STOPPED && cv->pipe.deadline_hit) {
