@@ -44,6 +44,7 @@ static void
 print_status(const char *name, const struct pipeline_shared *sh)
 {
 	const struct pipeline_counters *c = &sh->count;
+	char enc[sizeof(sh->reading_as)];
 	uint64_t fill = atomic_load(&sh->ring.write_pos) -
 	    atomic_load(&sh->ring.read_pos);
 	int s;
@@ -64,6 +65,10 @@ print_status(const char *name, const struct pipeline_shared *sh)
 	if (atomic_load(&c->input_total))
 		printf(" of %.1f MB", (double)atomic_load(&c->input_total) / 1e6);
 	putchar('\n');
+	memcpy(enc, sh->reading_as, sizeof(enc));
+	enc[sizeof(enc) - 1] = '\0';
+	if (enc[0])
+		printf("  encoding:  %s\n", enc);
 	printf("  converted: %llu documents, %.1f MB of XML\n",
 	    (unsigned long long)atomic_load(&c->documents),
 	    (double)atomic_load(&c->xml_bytes) / 1e6);

@@ -54,6 +54,8 @@ index_find(struct archive_index *ix, const char *name)
 	struct archive_entry key = { 0 };
 
 	key.name = (char *)name;
+	if (ix->n == 0)
+		return NULL; /* and ix->e may be NULL, which bsearch may not */
 	return bsearch(&key, ix->e, ix->n, sizeof(*ix->e), cmp_entry);
 }
 
@@ -94,6 +96,8 @@ index_sort(struct archive_index *ix)
 {
 	size_t i, out = 0;
 
+	if (ix->n == 0)
+		return; /* an empty DIR: ix->e is NULL, which qsort may not take */
 	qsort(ix->e, ix->n, sizeof(*ix->e), cmp_entry);
 	for (i = 0; i < ix->n; i++) {
 		if (out > 0 && strcmp(ix->e[out - 1].name, ix->e[i].name) == 0) {

@@ -87,9 +87,12 @@ gz_damage(struct input *in)
 	    in->end_line > 0 && lines_of_bytes(in))
 		msg_warn("%s: %s; gzip checks a member's CRC only at its end: "
 		    "lines %llu-%llu, from that member, were read before and "
-		    "are archived", in->name, gz_input_error(g),
-		    (unsigned long long)g->member_line,
-		    (unsigned long long)in->end_line);
+		    "are archived (`csvpack locate --line %s %s:%llu` names "
+		    "the first archive that holds them)", in->name,
+		    gz_input_error(g), (unsigned long long)g->member_line,
+		    (unsigned long long)in->end_line, in->output, in->name,
+		    (unsigned long long)(g->member_line > in->header_end ?
+		    g->member_line : in->header_end + 1));
 	else if (g->out_bytes > g->member_out && in->end_line > 0 &&
 	    !lines_of_bytes(in))
 		msg_warn("%s: %s; gzip checks a member's CRC only at its end: "
@@ -230,6 +233,7 @@ input_open(struct input *in, const char *name, const struct options *o,
 
 	memset(in, 0, sizeof(*in));
 	in->name = name;
+	in->output = o->output;
 	in->fd = -1;
 	in->ragged = o->ragged;
 	in->failed = 1; /* until the header is in: input_next says -1 */
@@ -291,6 +295,8 @@ input_open(struct input *in, const char *name, const struct options *o,
 		memset(in->header, 0, in->ncols * sizeof(*in->header));
 		in->pending = row;
 		in->have_pending = 1;
+	} else {
+		in->header_end = row.end_line;
 	}
 	return 0;
 }

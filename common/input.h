@@ -36,6 +36,7 @@
 
 struct input {
 	const char *name;     /* as the user named it */
+	const char *output;   /* -o, for messages that point to locate */
 	int fd;
 	int ragged;
 	uint64_t raw_bytes;   /* read from fd: compressed, undecoded */
@@ -64,6 +65,7 @@ struct input {
 	int stall_failed;
 	int failed;           /* input_next returned -1 */
 	uint64_t end_line;    /* where the last row handed out ends */
+	uint64_t header_end;  /* where the header ends; 0: --no-header */
 };
 
 /* Opens name and reads its header.  max_row bounds one row's bytes.

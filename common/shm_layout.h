@@ -89,6 +89,10 @@ struct pipeline_shared {
 	_Atomic uint32_t conf_xsd;    /* 0 unset, 1 without --xsd, 2 with */
 	uint64_t conf_dev, conf_ino;  /* -o: which directory */
 	char conf_output[1024];       /* -o as given, for messages */
+	/* The producer's, for `csvpack status`: the encoding the input
+	 * being read is decoded from, "" for UTF-8 (a display only: read
+	 * without a lock, its last byte always NUL). */
+	char reading_as[48];
 	struct ring_ctl ring;
 };
 

@@ -154,6 +154,10 @@ produce_input(struct producer *pr, const char *name)
 
 	rc = input_open(&in, name, pr->opt, pr->max_record);
 	atomic_fetch_add(&pr->pipe.sh->count.inputs, 1);
+	snprintf(pr->pipe.sh->reading_as, sizeof(pr->pipe.sh->reading_as),
+	    "%s%s", rc == 0 && in.read_as ? in.read_as : "",
+	    rc != 0 || !in.read_as ? "" : in.bom_decided ?
+	    ", by its byte-order mark" : ", by --encoding");
 	if (rc == 0 && in.bom_decided &&
 	    (buf_append(&pr->read_as, name, strlen(name) + 1) < 0 ||
 	    buf_append(&pr->read_as, in.read_as, strlen(in.read_as) + 1) < 0))

@@ -169,7 +169,14 @@ class InputsTest(h.E2ECase):
         self.assertRegex(err, r"(?m)^csvpack-producer: t\.csv\.gz: gzip "
                          r"stream ends early; gzip checks a member's CRC "
                          r"only at its end: lines 1-\d+, from that member, "
-                         r"were read before and are archived$")
+                         r"were read before and are archived \(`csvpack "
+                         r"locate --line out t\.csv\.gz:2` names the first "
+                         r"archive that holds them\)$")
+        # The command it names does name that archive.
+        loc = h.csvpack("locate", "--line", "out", "t.csv.gz:2",
+                        cwd=self.dir)
+        self.assertExit(loc, 0)
+        self.assertEqual(loc.stdout, b"out/000001.tgz 000001.xml\n")
         docs = self.check_archives(self.path("out"), 4, 100)
         got = self.rows_of(docs)
         self.assertGreater(len(got), 100)
@@ -188,8 +195,9 @@ class InputsTest(h.E2ECase):
         self.assertIn("csvpack-producer: c.csv.gz: gzip stream is corrupt "
                       "(member 2: incorrect data check); gzip checks a "
                       "member's CRC only at its end: lines 52-131, from "
-                      "that member, were read before and are archived",
-                      p.stderr.decode())
+                      "that member, were read before and are archived "
+                      "(`csvpack locate --line out c.csv.gz:52` names the "
+                      "first archive that holds them)", p.stderr.decode())
         docs = self.check_archives(self.path("out"))
         self.assertRowsEqual(self.rows_of(docs),
                              self.expected("c.csv.gz", t1 + t2))

@@ -256,6 +256,32 @@ class Status(h.E2ECase):
                         text[-200:])
         self.assertNoShm(name)
 
+    def test_status_says_the_encoding_being_read(self):
+        """An input a byte-order mark decided shows its encoding in
+        status while it is read (UTF-8 shows none)."""
+        name = self.name("enc")
+        fifo = self.path("x.fifo")
+        os.mkfifo(fifo)
+        run = h.start([h.LAUNCHER, "--name", name, "-o", "out", "-r", "5",
+                       fifo], cwd=self.dir, timeout=60, name=name)
+        w = os.open(fifo, os.O_WRONLY)
+        try:
+            os.write(w, "\ufeffa,b\n".encode("utf-16-le") + b"".join(
+                ("%d,x\n" % i).encode("utf-16-le") for i in range(10)))
+            self.assertTrue(self.wait_for(lambda: b"10 rows" in h.csvpack(
+                "status", name, timeout=10).stdout, 10, step=0.1),
+                "status never showed the 10 rows read")
+            text = h.csvpack("status", name, timeout=10).stdout.decode()
+            self.assertIn("encoding:  UTF-16LE, by its byte-order mark",
+                          text)
+        finally:
+            os.close(w)
+        p = run.wait()
+        self.assertExit(p, 0)
+        self.assertIn("read as UTF-16LE (its byte-order mark)",
+                      p.stderr.decode())
+        self.assertNoShm(name)
+
     def test_cleanup_without_a_name_sweeps_dead_pipelines(self):
         names = [self.name("dead") for _ in range(2)]
         names.append(names[0] + ".v2")   # a dot in a name is allowed
