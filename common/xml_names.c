@@ -95,8 +95,8 @@ xml_names_free(struct xml_names *n)
 }
 
 /* The header as one byte string, to tell whether it changed. */
-static int
-make_key(struct buf *key, const struct field *header, uint32_t ncols,
+int
+xml_names_key(struct buf *key, const struct field *header, uint32_t ncols,
     uint32_t total)
 {
 	uint32_t i;
@@ -211,7 +211,7 @@ xml_names_build(struct xml_names *n, const struct field *header,
 	size_t i;
 
 	buf_init(&key, 0);
-	if (make_key(&key, header, ncols, total) < 0)
+	if (xml_names_key(&key, header, ncols, total) < 0)
 		goto nomem;
 	if (n->key.len == key.len && n->count == total &&
 	    memcmp(n->key.data, key.data, key.len) == 0) {

@@ -31,6 +31,10 @@ void xml_names_free(struct xml_names *n);
  * valid UTF-8.  Returns 0, or -1 (out of memory). */
 int xml_names_build(struct xml_names *n, const struct field *header,
     uint32_t ncols, uint32_t total);
+/* A header and a width as one key, to tell whether a header is the same
+ * as the last one (a cache's key).  0, or -1 (out of memory). */
+int xml_names_key(struct buf *key, const struct field *header,
+    uint32_t ncols, uint32_t total);
 /* One cell's name before de-duplication, appended to out with a NUL. */
 int xml_name_sanitize(struct buf *out, const char *s, size_t len,
     uint32_t column);

@@ -186,21 +186,6 @@ find_column(const char *col, const struct field *header, uint32_t ncols)
 }
 
 static int
-make_key(struct buf *key, const struct field *header, uint32_t ncols)
-{
-	uint32_t i;
-
-	buf_reset(key);
-	if (buf_append_u32(key, ncols) < 0)
-		return -1;
-	for (i = 0; i < ncols; i++)
-		if (buf_append_u32(key, header[i].len) < 0 ||
-		    buf_append(key, header[i].s, header[i].len) < 0)
-			return -1;
-	return 0;
-}
-
-static int
 refuse(struct xml_shape *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -234,7 +219,7 @@ xml_shape_resolve(struct xml_shape *s, const char *source,
 		return 0;
 	}
 	buf_init(&key, 0);
-	if (make_key(&key, header, ncols) < 0)
+	if (xml_names_key(&key, header, ncols, ncols) < 0)
 		goto nomem;
 	if (s->resolved && key.len == s->key.len &&
 	    memcmp(key.data, s->key.data, key.len) == 0) {
